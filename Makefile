@@ -1,0 +1,91 @@
+# Developer and CI entry points. GNU make; recipes run with /bin/sh.
+# The venv is created on first use from the pinned lock (requirements/dev.txt) and refreshed when the
+# lock or pyproject.toml changes (stamp file .venv/.installed).
+
+SHELL := /bin/sh
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SAM := $(BIN)/sam
+CONFIG_ENV ?= default
+
+# SAM CLI: no telemetry, and a region so validate/lint work offline. (SAM still does a weekly,
+# 5-second, failure-tolerant PyPI version check after build/validate; there is no switch for it.)
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= us-east-1
+# layers/dependencies/Makefile installs the Lambda wheels with this pip (sam build runs make in a
+# scratch directory, hence the absolute path).
+export PIP := $(CURDIR)/$(BIN)/python -m pip
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help venv run test lint pytest typecheck validate build format bench deploy openapi clean distclean
+
+help:
+	@echo "make run        local API on http://127.0.0.1:$${PORT:-3000} (PORT to change)"
+	@echo "make test       lint, pytest, sam validate --lint, sam build (what CI runs)"
+	@echo "make lint | format | pytest | typecheck | validate | build | bench | openapi"
+	@echo "make deploy     sam build && sam deploy (CONFIG_ENV=prod for production)"
+	@echo "make clean      remove build output and caches (distclean also removes .venv)"
+
+venv: $(STAMP)
+
+$(STAMP): requirements/dev.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -r requirements/dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+run: $(STAMP)
+	$(BIN)/python -m local.server
+
+# Each step is its own recipe line, so the first failure stops make with a non-zero status.
+test: $(STAMP)
+	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory pytest
+	$(MAKE) --no-print-directory validate
+	$(MAKE) --no-print-directory build
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+typecheck: $(STAMP)
+	$(BIN)/mypy layers/clinic/clinic
+
+validate: $(STAMP)
+	$(SAM) validate --lint --region $(AWS_DEFAULT_REGION)
+	$(BIN)/cfn-lint template.yaml
+
+build: $(STAMP)
+	$(SAM) build
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP)
+	@if [ -f bench/run.py ]; then \
+		echo "$(BIN)/python bench/run.py"; $(BIN)/python bench/run.py; \
+	else \
+		echo "bench/run.py does not exist yet" >&2; exit 1; \
+	fi
+
+deploy: $(STAMP)
+	$(SAM) build
+	$(SAM) deploy --config-env $(CONFIG_ENV)
+
+openapi: $(STAMP)
+	$(BIN)/python -m local.openapi
+
+clean:
+	rm -rf .aws-sam .pytest_cache .ruff_cache .mypy_cache .hypothesis
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)
