@@ -1,0 +1,96 @@
+"""`patients-admin`: clinics, users, tokens (and later care teams and summaries), printed as JSON.
+
+It talks to DynamoDB directly: a deployed stack (`--stack NAME` reads the table from the stack's
+outputs, or `TABLE_NAME`), or a running `make run` (`AWS_ENDPOINT_URL_DYNAMODB`, as it prints).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from clinic import accounts, settings
+from clinic.errors import ApiError
+
+
+def _table_from_stack(stack: str) -> str:
+    import boto3
+
+    outputs = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0].get("Outputs", [])
+    for output in outputs:
+        if output["OutputKey"] == "PatientsTableName":
+            return output["OutputValue"]
+    raise SystemExit(f"stack {stack} has no PatientsTableName output")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="patients-admin", description=__doc__.splitlines()[0])
+    parser.add_argument("--stack", help="deployed stack whose table to use (default: $TABLE_NAME)")
+    parser.add_argument("--table", help="DynamoDB table name (default: $TABLE_NAME or PatientsTable)")
+    groups = parser.add_subparsers(dest="group", required=True)
+
+    clinics = groups.add_parser("clinics").add_subparsers(dest="command", required=True)
+    create_clinic = clinics.add_parser("create", help="create a clinic")
+    create_clinic.add_argument("--name", default="Clinic")
+    create_clinic.set_defaults(run=lambda a: accounts.create_clinic(a.name))
+
+    users = groups.add_parser("users").add_subparsers(dest="command", required=True)
+    create_user = users.add_parser("create", help="create a user and print their first token")
+    create_user.add_argument("--clinic", type=int, required=True)
+    create_user.add_argument("--role", choices=("admin", "supervisor", "provider"), required=True)
+    create_user.add_argument("--name", required=True)
+    create_user.add_argument("--supervisor", type=int, help="the supervisor of a provider")
+    create_user.set_defaults(run=_create_user)
+
+    tokens = groups.add_parser("tokens").add_subparsers(dest="command", required=True)
+    issue = tokens.add_parser("issue", help="issue another token for a user")
+    issue.add_argument("--user", type=int, required=True)
+    issue.add_argument("--expires-in-days", type=int)
+    issue.set_defaults(run=lambda a: accounts.issue_token(a.user, a.expires_in_days))
+    revoke = tokens.add_parser("revoke", help="revoke every token of a user")
+    revoke.add_argument("--user", type=int, required=True)
+    revoke.set_defaults(run=lambda a: accounts.revoke_tokens(a.user))
+    deactivate = users.add_parser("deactivate", help="deactivate a user: their tokens stop working")
+    deactivate.add_argument("--user", type=int, required=True)
+    deactivate.set_defaults(run=lambda a: accounts.set_active(a.user, False))
+    activate = users.add_parser("activate", help="reactivate a user")
+    activate.add_argument("--user", type=int, required=True)
+    activate.set_defaults(run=lambda a: accounts.set_active(a.user, True))
+
+    care_team = groups.add_parser("care-team").add_subparsers(dest="command", required=True)
+    for command, helptext in (("add", "put a user on a patient's care team"), ("remove", "take a user off it")):
+        sub = care_team.add_parser(command, help=helptext)
+        sub.add_argument("--patient", type=int, required=True)
+        sub.add_argument("--user", type=int, required=True)
+        sub.set_defaults(run=lambda a, add=command == "add": accounts.change_care_team(a.patient, a.user, add))
+    return parser
+
+
+def _create_user(args: argparse.Namespace) -> dict[str, Any]:
+    user = accounts.create_user(args.clinic, args.role, args.name, args.supervisor)
+    return {"user": user, "token": accounts.issue_token(user["id"])["token"]}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.stack:
+        os.environ["TABLE_NAME"] = _table_from_stack(args.stack)
+    elif args.table:
+        os.environ["TABLE_NAME"] = args.table
+    settings.reset()
+    run: Callable[[argparse.Namespace], Any] = args.run
+    try:
+        result = run(args)
+    except (accounts.AccountError, ApiError) as error:
+        print(json.dumps({"error": str(error)}), file=sys.stderr)
+        return 2
+    print(json.dumps(result, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,438 @@
+"""A local stand-in for API Gateway (REST API) and Lambda: routes, the REQUEST authorizer, gateway
+responses and schedules all come from template.yaml, and the handlers run in this process."""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import json
+import os
+import re
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import ModuleType
+from typing import Any, NamedTuple
+from urllib.parse import unquote, urlsplit
+
+from local import events
+from local.routing import RouteTable
+from local.template import (
+    AuthorizerSpec,
+    FunctionSpec,
+    GatewayResponse,
+    Route,
+    api_routes,
+    authorizer_specs,
+    environment,
+    function_specs,
+    gateway_responses,
+    layer_dirs,
+    schedule_events,
+    stage_name,
+)
+
+# API Gateway rejects payloads above 10 MB before anything runs.
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
+
+# Status codes and default bodies of the gateway responses AWS uses when the template customises none.
+_DEFAULT_RESPONSES: dict[str, tuple[int, str]] = {
+    "UNAUTHORIZED": (401, "Unauthorized"),
+    "ACCESS_DENIED": (403, "User is not authorized to access this resource"),
+    "MISSING_AUTHENTICATION_TOKEN": (403, "Missing Authentication Token"),
+    "AUTHORIZER_FAILURE": (500, "Authorizer failure"),
+    "AUTHORIZER_CONFIGURATION_ERROR": (500, "Authorizer configuration error"),
+    "REQUEST_TOO_LARGE": (413, "Request Too Long"),
+    "THROTTLED": (429, "Too Many Requests"),
+}
+
+
+class HttpResponse(NamedTuple):
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# --- authorizer policies ---
+
+
+def _policy_allows(policy: Mapping[str, Any], method_arn: str) -> bool:
+    """IAM evaluation for execute-api: an explicit Deny wins, otherwise an Allow must match."""
+    statements = policy.get("Statement") or []
+    if isinstance(statements, Mapping):
+        statements = [statements]
+    allowed = False
+    for statement in statements:
+        actions = statement.get("Action", [])
+        actions = [actions] if isinstance(actions, str) else actions
+        if not any(_wildcard_match(a, "execute-api:Invoke") for a in actions):
+            continue
+        resources = statement.get("Resource", [])
+        resources = [resources] if isinstance(resources, str) else resources
+        if not any(_wildcard_match(r, method_arn) for r in resources):
+            continue
+        effect = str(statement.get("Effect", "")).lower()
+        if effect == "deny":
+            return False
+        if effect == "allow":
+            allowed = True
+    return allowed
+
+
+def _wildcard_match(pattern: str, value: str) -> bool:
+    regex = re.escape(pattern).replace(r"\*", ".*").replace(r"\?", ".")
+    return re.fullmatch(regex, value) is not None
+
+
+class _AuthResult(NamedTuple):
+    principal_id: Any
+    policy: Mapping[str, Any]
+    context: Mapping[str, Any] | None
+
+
+class _AuthError(Exception):
+    def __init__(self, response_type: str, message: str) -> None:
+        super().__init__(message)
+        self.response_type = response_type
+        self.message = message
+
+
+def _add_layers_to_path(template: dict[str, Any]) -> None:
+    """Make layer packages importable, as Lambda does from /opt/python.
+
+    Only packages not importable already: the venv (or an editable install) wins, so a layer built in
+    place for arm64 can never shadow this machine's own wheels.
+    """
+    for directory in layer_dirs(template):
+        packages = [p.name for p in directory.iterdir() if (p / "__init__.py").is_file()]
+        if any(importlib.util.find_spec(name) is None for name in packages) and str(directory) not in sys.path:
+            sys.path.append(str(directory))
+
+
+# --- the gateway ----------------------------------------------------------------------------------
+
+
+class LocalGateway:
+    """API Gateway REST API + Lambda, in-process, driven by the SAM template."""
+
+    def __init__(
+        self,
+        template: dict[str, Any],
+        overrides: dict[str, Any] | None = None,
+        *,
+        authorizer_cache: bool = True,
+        set_environment: bool = True,
+    ) -> None:
+        self.template = template
+        self.stage = stage_name(template, overrides)
+        self.functions: dict[str, FunctionSpec] = {s.logical_id: s for s in function_specs(template, overrides)}
+        self.authorizers: dict[str, AuthorizerSpec] = authorizer_specs(template, overrides)
+        self.responses: dict[str, GatewayResponse] = gateway_responses(template, overrides)
+        self.schedules = schedule_events(template, overrides)
+        self.authorizer_cache = authorizer_cache
+        self.routes = RouteTable(api_routes(template, overrides))
+        self._modules: dict[str, ModuleType] = {}
+        self._import_lock = threading.Lock()
+        # One lock per function: a Lambda container runs one invocation at a time, and module-level
+        # state such as a Powertools resolver's current_event is not safe to share between threads.
+        self._function_locks = {name: threading.Lock() for name in self.functions}
+        self._auth_cache: dict[tuple[str, tuple[str, ...]], tuple[float, _AuthResult]] = {}
+        self._servers: list[ThreadingHTTPServer] = []
+        if set_environment:
+            # Lambda sees its variables before any import; the functions agree, so one process env works.
+            os.environ.update(environment(template, overrides))
+        _add_layers_to_path(template)
+
+    # --- Lambda -----------------------------------------------------------------------------------
+
+    def _module(self, function_id: str) -> ModuleType:
+        with self._import_lock:
+            if function_id in self._modules:
+                return self._modules[function_id]
+            spec = self.functions[function_id]
+            file = spec.module_file
+            # Every handler file is called app.py: give each its own module name so they never collide.
+            name = "_local_lambda_" + re.sub(r"\W", "_", function_id)
+            module_spec = importlib.util.spec_from_file_location(name, file)
+            if module_spec is None or module_spec.loader is None:
+                raise ImportError(f"cannot load {file}")
+            module = importlib.util.module_from_spec(module_spec)
+            sys.modules[name] = module
+            # The code directory is the Lambda task root: sibling modules import as top-level modules.
+            sys.path.insert(0, str(spec.code_dir))
+            try:
+                module_spec.loader.exec_module(module)
+            except BaseException:
+                del sys.modules[name]
+                raise
+            finally:
+                sys.path.remove(str(spec.code_dir))
+            self._modules[function_id] = module
+            return module
+
+    def invoke(self, function_id: str, event: dict[str, Any]) -> Any:
+        """Invoke a function by logical id, as Lambda would (its exceptions propagate)."""
+        spec = self.functions[function_id]
+        handler: Callable[[Any, Any], Any] = getattr(self._module(function_id), spec.handler_function)
+        context = events.LambdaContext(function_id, spec.memory_mb, spec.timeout_seconds)
+        with self._function_locks[function_id]:
+            result = handler(event, context)
+        # Lambda serialises the result to JSON; a non-serialisable return is an invocation error.
+        return json.loads(json.dumps(result))
+
+    # --- gateway responses --------------------------------------------------------------------------
+
+    def gateway_response(self, response_type: str, message: str | None = None) -> HttpResponse:
+        request_id = str(uuid.uuid4())
+        default_status, default_message = _DEFAULT_RESPONSES.get(response_type, (500, "Internal server error"))
+        message = message or default_message
+        family = "DEFAULT_5XX" if default_status >= 500 else "DEFAULT_4XX"
+        custom = self.responses.get(response_type) or self.responses.get(family)
+        if custom is not None:
+            status = custom.status if response_type in self.responses and custom.status else default_status
+            body = (
+                custom.body.replace("$context.error.messageString", json.dumps(message))
+                .replace("$context.error.message", message)
+                .replace("$context.error.responseType", response_type)
+                .replace("$context.requestId", request_id)
+            )
+            headers = dict(custom.headers)
+        else:
+            status, body, headers = default_status, json.dumps({"message": message}), {}
+        headers.setdefault("Content-Type", "application/json")
+        headers["x-amzn-RequestId"] = request_id
+        headers["x-amzn-ErrorType"] = response_type
+        return HttpResponse(status, headers, body.encode("utf-8"))
+
+    def _not_found(self) -> HttpResponse:
+        if any(t in self.responses for t in ("MISSING_AUTHENTICATION_TOKEN", "DEFAULT_4XX")):
+            return self.gateway_response("MISSING_AUTHENTICATION_TOKEN")
+        body = json.dumps({"errors": "Not found"}).encode()
+        return HttpResponse(404, {"Content-Type": "application/json"}, body)
+
+    def _internal_error(self) -> HttpResponse:
+        # A crashed or malformed Lambda proxy response is a 502 "Internal server error".
+        custom = self.responses.get("DEFAULT_5XX")
+        if custom is not None:
+            response = self.gateway_response("DEFAULT_5XX", "Internal server error")
+            return HttpResponse(502, response.headers, response.body)
+        body = json.dumps({"errors": "Internal server error"}).encode()
+        return HttpResponse(502, {"Content-Type": "application/json"}, body)
+
+    # --- authorizer -----------------------------------------------------------------------------
+
+    def _authorize(self, route: Route, event: dict[str, Any]) -> dict[str, Any]:
+        """Run the route's authorizer; returns requestContext.authorizer or raises _AuthError."""
+        spec = self.authorizers.get(route.authorizer or "")
+        if spec is None:
+            raise _AuthError("AUTHORIZER_CONFIGURATION_ERROR", f"unknown authorizer {route.authorizer}")
+        headers = {k.lower(): v for k, v in (event["headers"] or {}).items()}
+        query = event["queryStringParameters"] or {}
+        identity = tuple(headers.get(h.lower(), "") for h in spec.identity_headers) + tuple(
+            query.get(q, "") for q in spec.identity_query_strings
+        )
+        # Missing identity sources: API Gateway answers 401 without invoking the authorizer.
+        if not identity or not all(identity):
+            raise _AuthError("UNAUTHORIZED", "Unauthorized")
+
+        arn = events.method_arn(event["httpMethod"], event["path"], self.stage)
+        key = (spec.name, identity)
+        cached = self._auth_cache.get(key) if self.authorizer_cache else None
+        if cached and cached[0] > time.monotonic():
+            result = cached[1]
+        else:
+            result = self._run_authorizer(spec, event, identity)
+            if self.authorizer_cache and spec.reauthorize_every > 0:
+                self._auth_cache[key] = (time.monotonic() + spec.reauthorize_every, result)
+        # A cached policy is re-evaluated against each request's ARN, exactly like API Gateway.
+        if not _policy_allows(result.policy, arn):
+            raise _AuthError("ACCESS_DENIED", "User is not authorized to access this resource")
+        return events.authorizer_context(result.principal_id, result.context)
+
+    def _run_authorizer(self, spec: AuthorizerSpec, event: dict[str, Any], identity: tuple[str, ...]) -> _AuthResult:
+        if spec.payload_type == "TOKEN":
+            auth_event = events.token_authorizer_event(event, identity[0])
+        else:
+            auth_event = events.request_authorizer_event(event)
+        try:
+            output = self.invoke(spec.function_id, auth_event)
+        except Exception as error:
+            if str(error) == "Unauthorized":
+                raise _AuthError("UNAUTHORIZED", "Unauthorized") from None
+            _log(f"authorizer {spec.function_id} failed:\n{traceback.format_exc()}")
+            raise _AuthError("AUTHORIZER_FAILURE", "Authorizer failure") from None
+        if not isinstance(output, dict) or not isinstance(output.get("policyDocument"), dict):
+            _log(f"authorizer {spec.function_id} returned no policyDocument")
+            raise _AuthError("AUTHORIZER_CONFIGURATION_ERROR", "Authorizer configuration error")
+        context = output.get("context")
+        if context is not None and (
+            not isinstance(context, dict) or any(isinstance(v, dict | list) for v in context.values())
+        ):
+            # AWS only accepts string, number and boolean context values.
+            _log(f"authorizer {spec.function_id} returned a context with non-primitive values")
+            raise _AuthError("AUTHORIZER_CONFIGURATION_ERROR", "Authorizer configuration error")
+        return _AuthResult(output.get("principalId"), output["policyDocument"], context)
+
+    # --- requests ---------------------------------------------------------------------------------
+
+    def handle(
+        self,
+        method: str,
+        raw_path: str,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        body: bytes = b"",
+        source_ip: str = "127.0.0.1",
+    ) -> HttpResponse:
+        """Serve one HTTP request: route, authorize, invoke, translate the Lambda proxy response."""
+        split = urlsplit(raw_path)
+        path = split.path or "/"
+        if len(body) > MAX_PAYLOAD_BYTES:
+            return self.gateway_response("REQUEST_TOO_LARGE")
+        found = self.routes.match(method, path)
+        if found is None:
+            return self._not_found()
+        route, params = found
+        event = events.rest_event(
+            method,
+            unquote(path),
+            resource=route.path,
+            path_parameters=params,
+            headers=list(headers.items()) if isinstance(headers, Mapping) else list(headers or []),
+            query=split.query,
+            body=body,
+            stage=self.stage,
+            source_ip=source_ip,
+        )
+        if route.auth_required:
+            try:
+                event["requestContext"]["authorizer"] = self._authorize(route, event)
+            except _AuthError as error:
+                return self.gateway_response(error.response_type, error.message)
+        try:
+            result = self.invoke(route.function_id, event)
+            return self._proxy_response(result, event["requestContext"]["requestId"])
+        except Exception:
+            _log(f"{route.function_id} failed:\n{traceback.format_exc()}")
+            return self._internal_error()
+
+    @staticmethod
+    def _proxy_response(result: Any, request_id: str) -> HttpResponse:
+        if not isinstance(result, dict):
+            raise TypeError(f"malformed Lambda proxy response: {type(result).__name__}")
+        status = result.get("statusCode")
+        if isinstance(status, str) and status.isdigit():
+            status = int(status)
+        if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
+            raise TypeError("malformed Lambda proxy response: bad statusCode")
+        headers: dict[str, str] = {}
+        for key, value in (result.get("headers") or {}).items():
+            headers[key] = "" if value is None else str(value)
+        for key, values in (result.get("multiValueHeaders") or {}).items():
+            existing = [headers[key]] if key in headers else []
+            headers[key] = ", ".join(existing + [str(v) for v in values])
+        body = result.get("body")
+        if body is None:
+            raw = b""
+        elif result.get("isBase64Encoded"):
+            raw = base64.b64decode(body)
+        else:
+            raw = str(body).encode("utf-8")
+        if not any(k.lower() == "content-type" for k in headers):
+            headers["Content-Type"] = "application/json"
+        headers["x-amzn-RequestId"] = request_id
+        return HttpResponse(status, headers, raw)
+
+    # --- HTTP server ------------------------------------------------------------------------------
+
+    def serve(self, host: str = "127.0.0.1", port: int = 3000) -> ThreadingHTTPServer:
+        """Serve HTTP in a daemon thread; the returned server has `.url` and `.shutdown()`."""
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _serve(self) -> None:
+                started = time.perf_counter()
+                length = (
+                    int(self.headers.get("Content-Length") or 0)
+                    if (self.headers.get("Content-Length") or "0").isdigit()
+                    else 0
+                )
+                if length > MAX_PAYLOAD_BYTES:
+                    response = gateway.gateway_response("REQUEST_TOO_LARGE")
+                    self.close_connection = True
+                else:
+                    body = self.rfile.read(length) if length else b""
+                    response = gateway.handle(
+                        self.command, self.path, self.headers.items(), body, self.client_address[0]
+                    )
+                elapsed = (time.perf_counter() - started) * 1000
+                # Path only: query strings and bodies may carry patient data. Logged before replying
+                # so a client that has its answer can rely on the line being there.
+                _log(f"{self.command} {urlsplit(self.path).path} {response.status} {elapsed:.0f}ms")
+                self.send_response(response.status)
+                for key, value in response.headers.items():
+                    self.send_header(key, value)
+                if response.status not in (204, 304):
+                    self.send_header("Content-Length", str(len(response.body)))
+                self.end_headers()
+                if response.status not in (204, 304) and self.command != "HEAD":
+                    self.wfile.write(response.body)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass  # the one-line log above replaces http.server's (which includes the query string)
+
+        server = ThreadingHTTPServer((host, port), Handler)
+        server.daemon_threads = True
+        bound_host, bound_port = server.server_address[:2]
+        server.url = f"http://{bound_host}:{bound_port}"  # type: ignore[attr-defined]
+        thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="local-gateway", daemon=True
+        )
+        thread.start()
+        self._servers.append(server)
+        return server
+
+    def shutdown(self) -> None:
+        for server in self._servers:
+            server.shutdown()
+            server.server_close()
+        self._servers.clear()
+
+
+def start_schedules(gateway: LocalGateway) -> Callable[[], None]:
+    """Run every rate() schedule function now and then every period; returns a stop callable."""
+    stop = threading.Event()
+
+    def run(function_id: str, rule: str, period: int, payload: dict[str, Any] | None) -> None:
+        while not stop.is_set():
+            try:
+                gateway.invoke(function_id, payload if payload is not None else events.scheduled_event(rule))
+                _log(f"schedule {function_id} ran")
+            except Exception:
+                _log(f"schedule {function_id} failed:\n{traceback.format_exc()}")
+            stop.wait(period)
+
+    for function_id, event_name, period, payload in gateway.schedules:
+        rule = f"{events.API_ID}-{function_id}-{event_name}"
+        threading.Thread(
+            target=run, args=(function_id, rule, period, payload), name=f"schedule-{function_id}", daemon=True
+        ).start()
+    return stop.set
+
+
+def default_gateway(template_path: str | Path | None = None, **kwargs: Any) -> LocalGateway:
+    from local.template import load_template
+
+    return LocalGateway(load_template(template_path), **kwargs)

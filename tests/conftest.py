@@ -1,0 +1,129 @@
+"""Shared fixtures: DynamoDB tables built from template.yaml (moto in-memory, or an embedded server behind
+the local HTTP API) and the API Gateway event builder for handler tests."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from local import events
+from local.dynamodb import create_tables, start_embedded
+from local.gateway import LocalGateway
+from local.template import DEFAULT_TEMPLATE, REGION, environment, load_template
+
+# Tests must never reach a real account, whatever the developer's shell exports.
+_DUMMY_AWS = {
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}
+os.environ.update(_DUMMY_AWS)
+for _name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+    os.environ.pop(_name, None)
+
+
+def _template() -> dict[str, Any]:
+    if not DEFAULT_TEMPLATE.exists():
+        pytest.skip("template.yaml is not there yet")
+    return load_template()
+
+
+def reset_domain_caches() -> None:
+    """Call clinic.settings.reset() when it exists: the domain caches boto3 clients per process, and
+    each fixture points DynamoDB somewhere else."""
+    try:
+        settings = importlib.import_module("clinic.settings")
+    except ModuleNotFoundError as error:
+        if error.name in ("clinic", "clinic.settings"):
+            return
+        raise
+    reset = getattr(settings, "reset", None)
+    if callable(reset):
+        reset()
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """moto's in-memory AWS with the template's tables and the functions' environment; yields a
+    DynamoDB client."""
+    template = _template()
+    for name, value in _DUMMY_AWS.items():
+        monkeypatch.setenv(name, value)
+    # An endpoint (set by local_api or the shell) would send the domain's clients past mock_aws.
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment(template).items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name=REGION)
+        create_tables(template, client=client)
+        reset_domain_caches()
+        yield client
+    reset_domain_caches()
+
+
+@dataclass
+class LocalApi:
+    url: str
+    endpoint_url: str
+    gateway: LocalGateway
+    template: dict[str, Any]
+
+
+@pytest.fixture(scope="session")
+def local_api() -> Iterator[LocalApi]:
+    """The real template served over HTTP by the local gateway, on its own moto server.
+
+    The moto server runs in a subprocess: moto's in-process state is global and every mock_aws()
+    (the `aws` fixture) resets it. The authorizer cache is off so a revoked token fails at once.
+    """
+    template = _template()
+    endpoint, stop_db = start_embedded(in_process=False)
+    patch = pytest.MonkeyPatch()
+    patch.setenv("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
+    for name, value in environment(template).items():
+        patch.setenv(name, value)
+    gateway = None
+    try:
+        create_tables(template, endpoint_url=endpoint)
+        reset_domain_caches()
+        gateway = LocalGateway(template, authorizer_cache=False)
+        server = gateway.serve("127.0.0.1", 0)
+        yield LocalApi(url=server.url, endpoint_url=endpoint, gateway=gateway, template=template)  # type: ignore[attr-defined]
+    finally:
+        if gateway is not None:
+            gateway.shutdown()
+        stop_db()
+        patch.undo()
+        reset_domain_caches()
+
+
+def make_event(
+    method: str,
+    path: str,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    query: dict[str, Any] | str | None = None,
+    user: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The API Gateway REST event for `method path` (see local.events.make_event)."""
+    return events.make_event(method, path, body=body, headers=headers, query=query, user=user)
+
+
+@pytest.fixture(name="make_event")
+def make_event_fixture() -> Callable[..., dict[str, Any]]:
+    return make_event
+
+
+@pytest.fixture
+def lambda_context() -> events.LambdaContext:
+    return events.LambdaContext("TestFunction", memory_mb=512, timeout_seconds=10)
