@@ -67,7 +67,25 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--patient", type=int, required=True)
         sub.add_argument("--user", type=int, required=True)
         sub.set_defaults(run=lambda a, add=command == "add": accounts.change_care_team(a.patient, a.user, add))
+
+    jobs = groups.add_parser("summaries").add_subparsers(dest="command", required=True)
+    run_summaries = jobs.add_parser("run", help="run the gauge summary job once")
+    run_summaries.add_argument("--full", action="store_true", help="rebuild every summary (shows progress)")
+    run_summaries.set_defaults(run=_run_summaries)
     return parser
+
+
+def _progress(done: int, total: int) -> None:
+    width = 30
+    filled = width * done // max(total, 1)
+    end = "\n" if done >= total else ""
+    print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} patients", end=end, file=sys.stderr, flush=True)
+
+
+def _run_summaries(args: argparse.Namespace) -> dict[str, Any]:
+    from clinic import summaries
+
+    return summaries.run_job(full=args.full, progress=_progress if args.full else None)
 
 
 def _create_user(args: argparse.Namespace) -> dict[str, Any]:

@@ -1,0 +1,20 @@
+"""POST /v1/patients/{id}/care_team: add a provider or supervisor to a patient's care team."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from clinic import care_teams
+from clinic.access import Action
+from clinic.http import api, caller, guarded_patient, handler, json_response
+from clinic.models import CareTeamAddition
+
+app = api(patient=Action.MANAGE_CARE_TEAM, body="user_id")
+
+
+@app.post("/v1/patients/<id>/care_team")
+def add_care_team_member(id: str, request: Annotated[CareTeamAddition, Body()]):
+    patient = care_teams.add(caller(app), guarded_patient(app), request.user_id)
+    return json_response(201, care_teams.present(patient))
+
+
+lambda_handler = handler(app)

@@ -1,0 +1,15 @@
+"""GET /v1/patients/{id}/care_team: the users who care for a patient the caller may read."""
+
+from clinic import care_teams
+from clinic.access import Action
+from clinic.http import api, guarded_patient, handler, json_response
+
+app = api(patient=Action.READ)
+
+
+@app.get("/v1/patients/<id>/care_team")
+def get_care_team(id: str):
+    return json_response(200, care_teams.present(guarded_patient(app)))
+
+
+lambda_handler = handler(app)

@@ -1,0 +1,17 @@
+"""DELETE /v1/patients/{id}/care_team/{user_id}: take a user off a patient's care team."""
+
+from aws_lambda_powertools.event_handler import Response
+from clinic import care_teams
+from clinic.access import Action
+from clinic.http import api, caller, guarded_patient, handler
+
+app = api(patient=Action.MANAGE_CARE_TEAM)
+
+
+@app.delete("/v1/patients/<id>/care_team/<user_id>")
+def remove_care_team_member(id: str, user_id: str):
+    care_teams.remove(caller(app), guarded_patient(app), user_id)
+    return Response(status_code=204)
+
+
+lambda_handler = handler(app)

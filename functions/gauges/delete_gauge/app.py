@@ -1,0 +1,17 @@
+"""DELETE /v1/patients/{patient_id}/gauges/{id}: remove a gauge recorded by mistake."""
+
+from aws_lambda_powertools.event_handler import Response
+from clinic import gauges
+from clinic.access import Action
+from clinic.http import api, guarded_patient, handler
+
+app = api(patient=Action.CHANGE)
+
+
+@app.delete("/v1/patients/<id>/gauges/<gauge_id>")
+def delete_gauge(id: str, gauge_id: str):
+    gauges.delete(guarded_patient(app), gauge_id)
+    return Response(status_code=204)
+
+
+lambda_handler = handler(app)

@@ -1,0 +1,28 @@
+"""GET /v1/patients/{patient_id}/gauges/summary: daily or weekly summaries computed by the scheduled job."""
+
+from typing import Annotated, Literal
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from clinic import summaries
+from clinic.access import Action
+from clinic.http import api, guarded_patient, handler, json_response
+from clinic.models import GaugeType
+
+app = api(patient=Action.READ)
+
+
+@app.get("/v1/patients/<id>/gauges/summary")
+def get_gauge_summary(
+    id: str,
+    gauge_type: Annotated[GaugeType | None, Query()] = None,
+    start_date: Annotated[str | None, Query(json_schema_extra={"format": "date"})] = None,
+    end_date: Annotated[str | None, Query(json_schema_extra={"format": "date"})] = None,
+    period: Annotated[Literal["day", "week"], Query()] = "day",
+):
+    body = summaries.summary(
+        guarded_patient(app), gauge_type=gauge_type, start_date=start_date, end_date=end_date, period=period
+    )
+    return json_response(200, body)
+
+
+lambda_handler = handler(app)

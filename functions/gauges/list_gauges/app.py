@@ -1,0 +1,38 @@
+"""GET /v1/patients/{patient_id}/gauges: a patient's gauges by time, filtered by type and local days."""
+
+from typing import Annotated, Literal
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from clinic import gauges
+from clinic.access import Action
+from clinic.http import api, guarded_patient, handler, json_response
+from clinic.models import GaugeType
+
+app = api(patient=Action.READ)
+
+
+@app.get("/v1/patients/<id>/gauges")
+def list_gauges(
+    id: str,
+    gauge_type: Annotated[GaugeType | None, Query()] = None,
+    start_date: Annotated[str | None, Query(json_schema_extra={"format": "date"})] = None,
+    end_date: Annotated[str | None, Query(json_schema_extra={"format": "date"})] = None,
+    order: Annotated[Literal["desc", "asc"], Query()] = "desc",
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+):
+    body = gauges.list_gauges(
+        guarded_patient(app),
+        gauge_type=gauge_type,
+        start_date=start_date,
+        end_date=end_date,
+        order=order,
+        page=page,
+        page_size=page_size,
+        cursor=cursor,
+    )
+    return json_response(200, body)
+
+
+lambda_handler = handler(app)

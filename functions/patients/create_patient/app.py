@@ -1,0 +1,20 @@
+"""POST /v1/patients: a new patient in the caller's clinic."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from clinic import patients
+from clinic.http import api, caller, handler, json_response
+from clinic.models import CreatePatientRequest
+
+app = api(body="patient")
+
+
+@app.post("/v1/patients")
+def create_patient(request: Annotated[CreatePatientRequest, Body()]):
+    patient = patients.create(caller(app), request.patient)
+    headers = {"Location": f"/v1/patients/{patient['id']}", "ETag": patients.etag(patient)}
+    return json_response(201, patients.present(patient), headers)
+
+
+lambda_handler = handler(app)

@@ -1,0 +1,16 @@
+"""GET /v1/patients/{id}: one patient the caller may read."""
+
+from clinic import patients
+from clinic.access import Action
+from clinic.http import api, guarded_patient, handler, json_response
+
+app = api(patient=Action.READ)
+
+
+@app.get("/v1/patients/<id>")
+def get_patient(id: str):
+    patient = guarded_patient(app)
+    return json_response(200, patients.present(patient), {"ETag": patients.etag(patient)})
+
+
+lambda_handler = handler(app)

@@ -1,0 +1,26 @@
+"""GET /v1/patients: the patients the caller may access, in name order, with search and cursors."""
+
+from typing import Annotated, Literal
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from clinic import patients
+from clinic.http import api, caller, handler, json_response
+
+app = api()
+
+
+@app.get("/v1/patients")
+def list_patients(
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 25,
+    search: Annotated[str | None, Query(max_length=100)] = None,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    status: Annotated[Literal["active", "inactive", "all"], Query()] = "active",
+):
+    body = patients.list_patients(
+        caller(app), page=page, page_size=page_size, search=search, cursor=cursor, status=status
+    )
+    return json_response(200, body)
+
+
+lambda_handler = handler(app)

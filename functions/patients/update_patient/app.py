@@ -1,0 +1,24 @@
+"""PUT /v1/patients/{id}: change the fields sent, optionally only if unchanged since an ETag."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header
+from clinic import patients
+from clinic.access import Action
+from clinic.http import api, caller, guarded_patient, handler, json_response
+from clinic.models import UpdatePatientRequest
+
+app = api(patient=Action.CHANGE, body="patient")
+
+
+@app.put("/v1/patients/<id>")
+def update_patient(
+    id: str,
+    request: Annotated[UpdatePatientRequest, Body()],
+    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+):
+    patient = patients.update(caller(app), guarded_patient(app), request.patient, if_match)
+    return json_response(200, patients.present(patient), {"ETag": patients.etag(patient)})
+
+
+lambda_handler = handler(app)

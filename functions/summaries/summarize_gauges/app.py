@@ -1,0 +1,22 @@
+"""Scheduled job (EventBridge): turns the gauges changed since the last run into daily summaries."""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from clinic import summaries
+
+logger = Logger(service="patients-api")
+metrics = Metrics(namespace="PatientsApi", service="gauge-summaries")
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    result = summaries.run_job(full=bool((event.get("detail") or {}).get("full")))
+    metrics.add_metric("ChangesRead", MetricUnit.Count, result["changes_read"])
+    metrics.add_metric("GaugesRead", MetricUnit.Count, result["gauges_read"])
+    metrics.add_metric("DaysRecomputed", MetricUnit.Count, result["days_recomputed"])
+    metrics.add_metric("Duration", MetricUnit.Milliseconds, result["duration_ms"])
+    logger.info("gauge summaries updated", extra=result)  # counts and times only: no PHI
+    return result

@@ -1,0 +1,107 @@
+"""Clinics, users and their API tokens: tokens are random, shown once and stored only as SHA-256 hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from clinic import clock, ids, store
+from clinic.access import ROLES, Caller
+
+TOKEN_BYTES = 32  # 43 URL-safe characters
+
+
+class AccountError(ValueError):
+    """A request of the admin CLI that cannot be carried out (unknown clinic, wrong role...)."""
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_clinic(name: str) -> dict[str, Any]:
+    clinic = {"id": ids.next_id("clinic"), "name": name, "created_at": clock.iso(clock.now())}
+    store.put_clinic(clinic)
+    return clinic
+
+
+def create_user(clinic_id: int, role: str, name: str, supervisor_id: int | None = None) -> dict[str, Any]:
+    if role not in ROLES:
+        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+    if store.get_clinic(clinic_id) is None:
+        raise AccountError(f"clinic {clinic_id} does not exist")
+    if supervisor_id is not None:
+        supervisor = store.get_user(supervisor_id)
+        if role != "provider":
+            raise AccountError("only a provider has a supervisor")
+        if not supervisor or supervisor["clinic_id"] != clinic_id or supervisor["role"] != "supervisor":
+            raise AccountError(f"user {supervisor_id} is not a supervisor of clinic {clinic_id}")
+    user = {
+        "id": ids.next_id("user"),
+        "clinic_id": clinic_id,
+        "role": role,
+        "name": name,
+        "supervisor_id": supervisor_id,
+        "active": True,
+        "created_at": clock.iso(clock.now()),
+    }
+    store.put_user(user)
+    return user
+
+
+def issue_token(user_id: int, expires_in_days: int | None = None) -> dict[str, Any]:
+    """A new token for the user (users may hold several); the only time the token itself is seen."""
+    if store.get_user(user_id) is None:
+        raise AccountError(f"user {user_id} does not exist")
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    now = clock.now()
+    expires = now + timedelta(days=expires_in_days) if expires_in_days is not None else None
+    store.put_token(hash_token(token), user_id, clock.iso(now), int(expires.timestamp()) if expires else None)
+    return {"user_id": user_id, "token": token, "expires_at": clock.iso(expires) if expires else None}
+
+
+def revoke_tokens(user_id: int) -> dict[str, Any]:
+    return {"user_id": user_id, "revoked": store.delete_tokens(user_id)}
+
+
+def set_active(user_id: int, active: bool) -> dict[str, Any]:
+    try:
+        store.set_user_active(user_id, active)
+    except store.ConditionFailed:
+        raise AccountError(f"user {user_id} does not exist") from None
+    return {"user_id": user_id, "active": active}
+
+
+def change_care_team(patient_id: int, user_id: int, add: bool) -> dict[str, Any]:
+    """The operator's way to manage a care team: acts as an admin of the patient's clinic."""
+    from clinic import care_teams
+
+    patient = store.get_patient(patient_id)
+    if patient is None:
+        raise AccountError(f"patient {patient_id} does not exist")
+    operator = Caller(user_id=0, clinic_id=patient["clinic_id"], role="admin")
+    if add:
+        patient = care_teams.add(operator, patient, user_id)
+    else:
+        patient = care_teams.remove(operator, patient, str(user_id))
+    return {"patient_id": patient_id, **care_teams.present(patient)}
+
+
+def authenticate(token: str | None) -> Caller | None:
+    """The caller behind a token, or None when it is missing, unknown, expired or its user inactive."""
+    if not token or len(token) < 32 or len(token) > 512:
+        return None
+    token_hash = hash_token(token)
+    record = store.get_token(token_hash)
+    if record is None or not hmac.compare_digest(record.get("token_hash", ""), token_hash):
+        return None
+    expires_at = record.get("expires_at")
+    if expires_at is not None and expires_at <= clock.now().timestamp():
+        return None
+    user = store.get_user(record["user_id"])
+    if user is None or not user.get("active", False):
+        return None
+    return Caller(user_id=user["id"], clinic_id=user["clinic_id"], role=user["role"])

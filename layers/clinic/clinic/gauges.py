@@ -1,0 +1,144 @@
+"""Gauges: patient-reported measurements, recorded one or a batch at a time and read back by time."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from clinic import clock, cursors, ids, store
+from clinic.access import Caller
+from clinic.errors import NotFound, ValidationFailed
+from clinic.models import NewGauge
+
+
+def _number(value: Any) -> int | float:
+    number = float(value)
+    return int(number) if number.is_integer() else number
+
+
+def present(gauge: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "id": gauge["id"],
+        "patient_id": gauge["patient_id"],
+        "gauge_type": gauge["gauge_type"],
+        "value": _number(gauge["value"]),
+        "scale_min": _number(gauge["scale_min"]),
+        "scale_max": _number(gauge["scale_max"]),
+        "recorded_at": gauge["recorded_at"],
+        "notes": gauge.get("notes"),
+        "created_at": gauge["created_at"],
+    }
+
+
+def zone(patient: Mapping[str, Any]) -> ZoneInfo:
+    return ZoneInfo(patient.get("time_zone") or "UTC")
+
+
+def day_bounds(first: date, last: date, tz: ZoneInfo) -> tuple[str, str]:
+    """[start, end) in UTC ISO times of the calendar days first..last in the patient's time zone."""
+    start = datetime.combine(first, time.min, tzinfo=tz).astimezone(UTC)
+    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz).astimezone(UTC)
+    return clock.iso(start), clock.iso(end)
+
+
+def local_day(recorded_at: str, tz: ZoneInfo) -> date:
+    return datetime.fromisoformat(recorded_at).astimezone(tz).date()
+
+
+def record(caller: Caller, patient: Mapping[str, Any], new: list[NewGauge]) -> list[dict[str, Any]]:
+    """Stores the gauges all or nothing; `recorded_at` defaults to now."""
+    now = clock.iso(clock.now())
+    gauges = [
+        {
+            "id": ids.next_id("gauge"),
+            "patient_id": patient["id"],
+            "gauge_type": g.gauge_type,
+            "value": g.value,
+            "scale_min": g.scale_min,
+            "scale_max": g.scale_max,
+            "recorded_at": g.recorded_at or now,
+            "notes": g.notes,
+            "created_at": now,
+            "created_by": caller.user_id,
+        }
+        for g in new
+    ]
+    store.put_gauges(gauges)
+    return gauges
+
+
+def parse_range(start_date: str | None, end_date: str | None) -> tuple[date | None, date | None]:
+    """The optional inclusive day range of a query, with the contract's messages."""
+    errors: dict[str, list[str]] = {}
+    days: dict[str, date | None] = {}
+    for field, value in (("start_date", start_date), ("end_date", end_date)):
+        days[field] = None
+        if value is not None:
+            try:
+                days[field] = date.fromisoformat(value) if len(value) == 10 else None
+            except ValueError:
+                days[field] = None
+            if days[field] is None:
+                errors[field] = ["must be a valid date"]
+    first, last = days["start_date"], days["end_date"]
+    if first and last and last < first:
+        errors["end_date"] = ["must be on or after start_date"]
+    if errors:
+        raise ValidationFailed(errors)
+    return first, last
+
+
+def list_gauges(
+    patient: Mapping[str, Any],
+    *,
+    gauge_type: str | None,
+    start_date: str | None,
+    end_date: str | None,
+    order: str,
+    page: int,
+    page_size: int,
+    cursor: str | None,
+) -> dict[str, Any]:
+    first, last = parse_range(start_date, end_date)
+    tz = zone(patient)
+    start = day_bounds(first, first, tz)[0] if first else None
+    end = day_bounds(last, last, tz)[1] if last else None
+    query = cursors.digest("gauges", patient["id"], gauge_type, start_date, end_date, order)
+    after, skip = None, (page - 1) * page_size
+    if cursor:
+        previous_page, anchor_id = cursors.decode(cursor, query)
+        anchor = store.gauge_key(anchor_id) if isinstance(anchor_id, int) else None
+        if anchor is None or anchor[0] != patient["id"]:
+            raise cursors.invalid()
+        after, page, skip = (anchor[2], anchor_id), previous_page + 1, 0
+    want = skip + page_size + 1
+    rows = list(
+        itertools.islice(
+            store.query_gauges(
+                patient["id"], gauge_type, start=start, end=end, newest_first=order == "desc", after=after, limit=want
+            ),
+            want,
+        )
+    )
+    page_rows = rows[skip : skip + page_size]
+    has_more = len(rows) > skip + page_size
+    next_cursor = cursors.encode(page, page_rows[-1]["id"], query) if has_more and page_rows else None
+    return {
+        "gauges": [present(g) for g in page_rows],
+        "meta": {"page": page, "page_size": page_size, "has_more": has_more, "next_cursor": next_cursor},
+    }
+
+
+def delete(patient: Mapping[str, Any], gauge_id: str) -> None:
+    """Removes a gauge recorded by mistake; the summary job sees the deletion and recounts its day."""
+    if not gauge_id.isdigit():
+        raise NotFound("Gauge not found")
+    key = store.gauge_key(int(gauge_id))
+    if key is None or key[0] != patient["id"]:
+        raise NotFound("Gauge not found")
+    _, gauge_type, recorded_at = key
+    if not store.delete_gauge(patient["id"], gauge_type, recorded_at, int(gauge_id), clock.iso(clock.now())):
+        raise NotFound("Gauge not found")

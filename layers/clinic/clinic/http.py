@@ -1,0 +1,161 @@
+"""The HTTP edge shared by every function: a Powertools resolver whose errors speak the contract.
+
+Request checks run in the contract's order: the authorizer has already answered 401; then the body's
+size and type, then the patient's existence and access (404/403), and only then Powertools' pydantic
+validation (422), so a caller without access learns nothing from validation messages.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.logging import correlation_paths
+from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, ReadTimeoutError
+
+from clinic.access import Action, Caller, patient_for
+from clinic.errors import (
+    ApiError,
+    BadRequest,
+    NotFound,
+    PayloadTooLarge,
+    StorageUnavailable,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+from clinic.validation import rails_errors
+
+logger = Logger(service="patients-api")
+
+MAX_BODY_BYTES = 1024 * 1024
+JSON = "application/json"
+_UNAVAILABLE_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "TransactionInProgressException",
+        "LimitExceededException",
+    }
+)
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        status_code=status,
+        content_type=JSON,
+        body=json.dumps(body, separators=(",", ":"), ensure_ascii=False),
+        headers=headers,
+    )
+
+
+def error_response(error: ApiError) -> Response:
+    return json_response(error.status, error.body(), dict(error.headers) or None)
+
+
+def caller(app: APIGatewayRestResolver) -> Caller:
+    context = (app.current_event.raw_event.get("requestContext") or {}).get("authorizer")
+    return Caller.from_authorizer(context)
+
+
+def guarded_patient(app: APIGatewayRestResolver) -> dict[str, Any]:
+    """The patient the request is about, already checked by the access policy before validation."""
+    return app.context["patient"]
+
+
+def _check_body(app: APIGatewayRestResolver) -> None:
+    event = app.current_event
+    body = event.body
+    if body is None or body == "":
+        return
+    if len(body) > MAX_BODY_BYTES * (4 / 3 if event.is_base64_encoded else 1):
+        raise PayloadTooLarge
+    content_type = (event.headers.get("content-type") or event.headers.get("Content-Type") or JSON).lower()
+    if not content_type.split(";")[0].strip().endswith(("/json", "+json")):
+        raise UnsupportedMediaType
+
+
+def _guard(action: Action | None, path_parameter: str, validation: Callable[..., Any]) -> Callable[..., Any]:
+    def guard(app: APIGatewayRestResolver, next_middleware: Callable[..., Any]) -> Any:
+        _check_body(app)
+        if action is not None:
+            patient_id = (app.current_event.path_parameters or {}).get(path_parameter)
+            app.append_context(patient=patient_for(caller(app), patient_id or "", action))
+        return validation(app, next_middleware)
+
+    return guard
+
+
+def api(*, patient: Action | None = None, path_parameter: str = "id", body: str = "base") -> APIGatewayRestResolver:
+    """A resolver with the contract's error bodies.
+
+    `patient`: check access to the path's patient before validation. `body`: the body's wrapper key
+    (`patient`, `gauge`), named in the error when the body is missing altogether.
+    """
+    app = APIGatewayRestResolver(enable_validation=True)
+    # Powertools runs its request validation before any user middleware; the access check must come first.
+    app._request_validation_middleware = _guard(patient, path_parameter, app._request_validation_middleware)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(error: RequestValidationError) -> Response:
+        errors = error.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return error_response(BadRequest())
+        return error_response(ValidationFailed(rails_errors(errors, root=body)))
+
+    @app.exception_handler(ApiError)
+    def _api_error(error: ApiError) -> Response:
+        return error_response(error)
+
+    @app.exception_handler(ClientError)
+    def _storage(error: ClientError) -> Response:
+        code = error.response.get("Error", {}).get("Code", "")
+        if code in _UNAVAILABLE_CODES:
+            logger.warning("storage unavailable", extra={"error_code": code})
+            return error_response(StorageUnavailable())
+        return _bug(error)
+
+    @app.exception_handler(BotoCoreError)
+    def _storage_unreachable(error: BotoCoreError) -> Response:
+        if isinstance(error, ConnectionError | ReadTimeoutError):
+            logger.warning("storage unreachable", extra={"error_type": type(error).__name__})
+            return error_response(StorageUnavailable())
+        return _bug(error)
+
+    @app.exception_handler(Exception)
+    def _bug(error: Exception) -> Response:
+        # Exception messages may quote input: log the type and where it happened, never the message.
+        logger.error("unhandled error", extra={"error_type": type(error).__name__, "trace": _frames(error)})
+        return json_response(500, {"errors": "Internal server error"})
+
+    @app.not_found
+    def _not_found(_: Exception) -> Response:
+        return error_response(NotFound())
+
+    return app
+
+
+def _frames(error: BaseException) -> list[str]:
+    tb = error.__traceback__
+    frames = []
+    while tb is not None:
+        frames.append(f"{tb.tb_frame.f_code.co_filename.rsplit('/', 2)[-1]}:{tb.tb_lineno}")
+        tb = tb.tb_next
+    return frames[-6:]
+
+
+def handler(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """The Lambda entry point for a resolver: request id in every log line, no event bodies logged."""
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+    def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return app.resolve(event, context)
+
+    return lambda_handler

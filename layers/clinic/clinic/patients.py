@@ -1,0 +1,193 @@
+"""Patients: create, read, update and list, under the access policy, in the contract's shape."""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import random
+import time
+from collections.abc import Iterator, Mapping
+from datetime import date
+from typing import Any
+
+from clinic import clock, cursors, ids, store
+from clinic.access import CARE_TEAM_ROLES, Action, Caller, list_scopes, may_access, patient_for
+from clinic.errors import PreconditionFailed
+from clinic.models import NewPatient, PatientChanges
+
+ADDRESS_PARTS = ("street", "city", "state", "zip_code")
+STATUSES = {"active": (True,), "inactive": (False,), "all": (True, False)}
+
+
+def age(born: str, today: date) -> int:
+    birth = date.fromisoformat(born)
+    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+
+
+def present(patient: Mapping[str, Any]) -> dict[str, Any]:
+    """The contract's patient object; `age` is computed now, never stored."""
+    address = patient.get("address")
+    return {
+        "id": patient["id"],
+        "first_name": patient["first_name"],
+        "last_name": patient["last_name"],
+        "date_of_birth": patient["date_of_birth"],
+        "age": age(patient["date_of_birth"], clock.today()),
+        "gender": patient.get("gender"),
+        "phone": patient.get("phone"),
+        "email": patient.get("email"),
+        "address": {part: address.get(part) for part in ADDRESS_PARTS} if address else None,
+        "time_zone": patient.get("time_zone") or "UTC",
+        "active": patient["active"],
+        "created_at": patient["created_at"],
+        "updated_at": patient["updated_at"],
+    }
+
+
+def etag(patient: Mapping[str, Any]) -> str:
+    return f'"v{patient["version"]}"'
+
+
+def _version_from_etag(value: str) -> int | None:
+    """The version an If-Match header names; None for `*`; -1 when it names no version of ours."""
+    value = value.strip()
+    if value == "*":
+        return None
+    tag = value.removeprefix("W/").strip('"')
+    return int(tag[1:]) if tag.startswith("v") and tag[1:].isdigit() else -1
+
+
+def _address(address: Any) -> dict[str, Any] | None:
+    if address is None:
+        return None
+    parts = {part: getattr(address, part) for part in ADDRESS_PARTS}
+    return {k: v for k, v in parts.items() if v is not None} or None
+
+
+def _own_supervisor(caller: Caller) -> int:
+    user = store.get_user(caller.user_id) if caller.role == "provider" else None
+    return (user or {}).get("supervisor_id") or 0
+
+
+def create(caller: Caller, new: NewPatient) -> dict[str, Any]:
+    now = clock.iso(clock.now())
+    patient = {
+        "id": ids.next_id("patient"),
+        "clinic_id": caller.clinic_id,
+        "first_name": new.first_name,
+        "last_name": new.last_name,
+        "date_of_birth": new.date_of_birth,
+        "gender": new.gender,
+        "phone": new.phone,
+        "email": new.email,
+        "address": _address(new.address),
+        "time_zone": new.time_zone or "UTC",
+        "active": True,
+        # The creator joins the care team (admins see the whole clinic without one).
+        "care_team": {str(caller.user_id): _own_supervisor(caller)} if caller.role in CARE_TEAM_ROLES else {},
+        "created_by": caller.user_id,
+        "created_at": now,
+        "updated_at": now,
+        "version": 1,
+    }
+    store.create_patient(patient)
+    return patient
+
+
+def get(caller: Caller, patient_id: str) -> dict[str, Any]:
+    return patient_for(caller, patient_id, Action.READ)
+
+
+def update(caller: Caller, current: dict[str, Any], changes: PatientChanges, if_match: str | None) -> dict[str, Any]:
+    """Applies the sent keys only. With If-Match, 412 unless the patient is still at that version."""
+    fields: dict[str, Any] = {}
+    for field in changes.model_fields_set:
+        value = getattr(changes, field)
+        if field == "address":
+            value = _address(value)
+        elif field == "time_zone" and value is None:
+            value = "UTC"  # clearing the zone restores the default
+        fields[field] = value
+    expected = _version_from_etag(if_match) if if_match is not None else None
+    if expected == -1:
+        raise PreconditionFailed
+    if not fields:
+        if expected is not None and expected != current["version"]:
+            raise PreconditionFailed
+        return current
+    for attempt in range(8):
+        try:
+            return store.update_patient(current, fields, updated_at=clock.iso(clock.now()), expected_version=expected)
+        except store.ConditionFailed:
+            if expected is not None:
+                raise PreconditionFailed from None
+            # A concurrent change moved the version while this one rewrites list entries: read again.
+            time.sleep(random.uniform(0, 0.02 * 2**attempt))
+            current = patient_for(caller, current["id"], Action.CHANGE)
+    raise PreconditionFailed
+
+
+# ---- listing ----
+
+
+def _dedupe(entries: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """A patient on several merged care teams appears once (equal keys are adjacent after the merge)."""
+    last = None
+    for entry in entries:
+        if entry["sk"] != last:
+            last = entry["sk"]
+            yield entry
+
+
+def _entries(caller: Caller, actives: tuple[bool, ...], term: str, after: str | None, want: int) -> Iterator[dict]:
+    """List entries of the caller's scope in contract order, merged across status and care-team partitions."""
+    scopes = list_scopes(caller)
+    if scopes is None:
+        partitions = [store.clinic_partition(caller.clinic_id, active, term) for active in actives]
+    else:
+        partitions = [store.member_partition(uid, active) for uid in scopes for active in actives]
+    streams = [store.list_entries(p, after=after, limit=want, name_prefix=term) for p in partitions]
+    if len(streams) == 1:
+        return streams[0]
+    return _dedupe(heapq.merge(*streams, key=lambda e: e["sk"]))
+
+
+def _by_email(caller: Caller, actives: tuple[bool, ...], email: str, after: str | None) -> list[dict[str, Any]]:
+    found = store.get_patients(store.patients_with_email(caller.clinic_id, email))
+    rows = [
+        {"sk": store.namekey(p), "patient_id": p["id"]}
+        for p in found.values()
+        if p["active"] in actives and may_access(caller, p, Action.READ)
+    ]
+    return sorted((r for r in rows if after is None or r["sk"] > after), key=lambda r: r["sk"])
+
+
+def list_patients(
+    caller: Caller, *, page: int, page_size: int, search: str | None, cursor: str | None, status: str
+) -> dict[str, Any]:
+    actives = STATUSES[status]
+    term = (search or "").strip().casefold()
+    query = cursors.digest("patients", status, term)
+    after = None
+    skip = (page - 1) * page_size
+    if cursor:
+        previous_page, anchor_id = cursors.decode(cursor, query)
+        anchor = store.get_patient(anchor_id) if isinstance(anchor_id, int) else None
+        if anchor is None or not may_access(caller, anchor, Action.READ):
+            raise cursors.invalid()
+        after, page, skip = store.namekey(anchor), previous_page + 1, 0
+
+    want = skip + page_size + 1
+    if "@" in term:
+        rows = _by_email(caller, actives, term, after)[:want]
+    else:
+        rows = list(itertools.islice(_entries(caller, actives, term, after, want), want))
+    page_rows = rows[skip : skip + page_size]
+    has_more = len(rows) > skip + page_size
+    found = store.get_patients([r["patient_id"] for r in page_rows])
+    patients = [present(found[r["patient_id"]]) for r in page_rows if r["patient_id"] in found]
+    next_cursor = cursors.encode(page, page_rows[-1]["patient_id"], query) if has_more and page_rows else None
+    return {
+        "patients": patients,
+        "meta": {"page": page, "page_size": page_size, "has_more": has_more, "next_cursor": next_cursor},
+    }

@@ -1,0 +1,50 @@
+"""Configuration read once from the environment, and the lazily created, per-container boto3 client."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Settings:
+    table_name: str
+    id_block_size: int
+    idempotency_table_name: str | None
+
+
+@cache
+def settings() -> Settings:
+    return Settings(
+        table_name=os.environ.get("TABLE_NAME", "PatientsTable"),
+        id_block_size=max(1, int(os.environ.get("ID_BLOCK_SIZE", "20"))),
+        idempotency_table_name=os.environ.get("IDEMPOTENCY_TABLE_NAME") or None,
+    )
+
+
+@cache
+def dynamodb() -> Any:
+    """The low-level DynamoDB client; botocore honours AWS_ENDPOINT_URL_DYNAMODB by itself."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "dynamodb",
+        config=Config(
+            retries={"mode": "standard", "max_attempts": 3},
+            connect_timeout=2,
+            read_timeout=5,
+            tcp_keepalive=True,
+        ),
+    )
+
+
+def reset() -> None:
+    """Forget cached settings, clients and reserved ids (tests switch tables and endpoints)."""
+    from clinic import ids
+
+    settings.cache_clear()
+    dynamodb.cache_clear()
+    ids.reset()

@@ -1,0 +1,179 @@
+"""Turns pydantic errors into the contract's Rails-style messages, and the shared field validators."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime
+from functools import cache
+from typing import Any
+
+from pydantic_core import PydanticCustomError
+
+# Fields whose "missing" also says the value is not a date (API.md: exactly those two messages).
+DATE_FIELDS = frozenset({"date_of_birth"})
+# Body wrappers that do not appear in field names: `{"patient": {"first_name": ...}}` -> `first_name`.
+WRAPPERS = frozenset({"patient", "gauge"})
+
+BLANK = "can't be blank"
+INVALID_DATE = "must be a valid date"
+
+_BY_TYPE = {
+    "string_type": "must be a string",
+    "int_type": "must be a number",
+    "float_type": "must be a number",
+    "int_from_float": "must be a whole number",
+    "bool_type": "must be true or false",
+    "model_type": "must be an object",
+    "dict_type": "must be an object",
+    "model_attributes_type": "must be an object",
+    "list_type": "must be an array",
+    "extra_forbidden": "is not permitted",
+    "literal_error": "is not included in the list",
+    "enum": "is not included in the list",
+}
+
+
+def fail(*messages: str) -> PydanticCustomError:
+    """A validation error carrying the contract's exact messages (raise it from a validator)."""
+    return PydanticCustomError("contract", "; ".join(messages), {"messages": list(messages)})
+
+
+def field_name(loc: Sequence[str | int], root: str = "base") -> str:
+    """`("body", "patient", "address", "zip_code")` -> `address.zip_code`; `gauges`, 3 -> `gauges[3]`."""
+    parts = list(loc)
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:]
+    if len(parts) > 1 and parts[0] in WRAPPERS:
+        parts = parts[1:]
+    name = ""
+    for part in parts:
+        if isinstance(part, int):
+            name += f"[{part}]"
+        else:
+            name += f".{part}" if name else str(part)
+    return name or root
+
+
+def messages_for(error: Mapping[str, Any]) -> list[str]:
+    kind = error.get("type", "")
+    ctx = error.get("ctx") or {}
+    loc = error.get("loc") or ()
+    if kind == "contract":
+        return list(ctx.get("messages", []))
+    if kind == "missing":
+        last = loc[-1] if loc else ""
+        return [BLANK, INVALID_DATE] if last in DATE_FIELDS else [BLANK]
+    if error.get("input", ...) is None and kind not in ("extra_forbidden",):
+        return [BLANK]
+    if loc and loc[0] in ("query", "path") and kind in ("int_parsing", "int_type", "int_from_float"):
+        return ["is not a number"]
+    if kind in ("int_parsing", "float_parsing"):
+        return ["must be a number"]
+    if kind == "bool_parsing":
+        return ["must be true or false"]
+    if kind in ("string_too_long", "too_long"):
+        limit = ctx.get("max_length")
+        unit = "characters" if kind == "string_too_long" else "items"
+        return [f"is too long (maximum is {limit} {unit})"]
+    if kind in ("string_too_short", "too_short"):
+        return [BLANK]
+    if kind in ("greater_than_equal", "greater_than"):
+        bound = ctx.get("ge", ctx.get("gt"))
+        word = "greater than or equal to" if kind == "greater_than_equal" else "greater than"
+        return [f"must be {word} {bound}"]
+    if kind in ("less_than_equal", "less_than"):
+        bound = ctx.get("le", ctx.get("lt"))
+        word = "less than or equal to" if kind == "less_than_equal" else "less than"
+        return [f"must be {word} {bound}"]
+    return [_BY_TYPE.get(kind, "is invalid")]
+
+
+def rails_errors(errors: Iterable[Mapping[str, Any]], root: str = "base") -> dict[str, list[str]]:
+    """All problems at once, one list of messages per field, in the order they were found.
+
+    `root` names errors about the body as a whole (no body at all is "the wrapper key is missing").
+    """
+    out: dict[str, list[str]] = {}
+    for error in errors:
+        messages = out.setdefault(field_name(error.get("loc") or (), root), [])
+        for message in messages_for(error):
+            if message not in messages:
+                messages.append(message)
+    return out
+
+
+# ---- shared field validators (used through Annotated[..., AfterValidator(...)]) ----
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+_PHONE = re.compile(r"\+?[0-9][0-9 ().\-]{5,28}[0-9]")
+
+
+def parse_date(value: str) -> date:
+    """A real `YYYY-MM-DD` calendar date, or the contract's error."""
+    if not value.strip():
+        raise fail(BLANK, INVALID_DATE)
+    if not _DATE.fullmatch(value):
+        raise fail(INVALID_DATE)
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise fail(INVALID_DATE) from None
+
+
+def not_blank(value: str) -> str:
+    stripped = value.strip()
+    if not stripped:
+        raise fail(BLANK)
+    return stripped
+
+
+def email(value: str) -> str:
+    value = value.strip()
+    if len(value) > 254 or not _EMAIL.fullmatch(value):
+        raise fail("is invalid")
+    return value
+
+
+def phone(value: str) -> str:
+    value = value.strip()
+    if not _PHONE.fullmatch(value) or sum(c.isdigit() for c in value) < 7:
+        raise fail("is invalid")
+    return value
+
+
+@cache
+def _time_zones() -> frozenset[str]:
+    """IANA zone names from the tzdata package shipped with the functions (not the host's files)."""
+    from importlib.resources import files
+
+    return frozenset(files("tzdata").joinpath("zones").read_text().split())
+
+
+def time_zone(value: str) -> str:
+    if value not in _time_zones():
+        raise fail("is not a valid time zone")
+    return value
+
+
+GAUGE_TYPE = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
+
+
+def gauge_type(value: str) -> str:
+    if not GAUGE_TYPE.fullmatch(value):
+        raise fail("is invalid")
+    return value
+
+
+def parse_time(value: str) -> datetime:
+    """An ISO 8601 date-time; one without an offset is taken as UTC."""
+    if not value.strip():
+        raise fail(BLANK)
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("z", "Z"))
+    except ValueError:
+        raise fail("must be a valid date-time") from None
+    if "T" not in value.upper():
+        raise fail("must be a valid date-time")
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
