@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import socket
 import sys
 import threading
-from typing import Any
+from pathlib import Path
 
 from local.dynamodb import create_tables, free_port, start_embedded
 from local.gateway import LocalGateway, start_schedules
+from local.seed import seed_demo
 from local.template import REGION, load_template
+
+ENV_FILE = Path(".local/run.env")
 
 
 def _dynamodb_port(host: str, api_port: int) -> int:
@@ -26,15 +28,11 @@ def _dynamodb_port(host: str, api_port: int) -> int:
             return free_port(host)
 
 
-def _seed() -> dict[str, Any] | None:
-    try:
-        seed = importlib.import_module("local.seed")
-    except ModuleNotFoundError as error:
-        if error.name != "local.seed":
-            raise
-        print("local/seed.py is not there yet: no demo clinic, create one with patients-admin.", file=sys.stderr)
-        return None
-    return seed.seed_demo()
+def _write_env(path: Path, values: dict[str, str]) -> None:
+    """Shell variables for a second terminal (`source .local/run.env`): the URL and the demo tokens."""
+    path.parent.mkdir(exist_ok=True)
+    path.write_text("".join(f"export {k}={v}\n" for k, v in values.items()))
+    path.chmod(0o600)  # tokens
 
 
 def main() -> None:
@@ -54,7 +52,7 @@ def main() -> None:
     template = load_template()
     tables = create_tables(template, endpoint_url=endpoint)
     gateway = LocalGateway(template)  # sets the functions' environment (TABLE_NAME, ...) before seeding
-    demo = _seed()
+    demo = seed_demo()
     server = gateway.serve(host, port)
     url = server.url  # type: ignore[attr-defined]
 
@@ -63,10 +61,8 @@ def main() -> None:
         f"Patients API (local): {url}   (stage '{gateway.stage}' is not part of local URLs)",
         f"DynamoDB endpoint:    {endpoint}   tables: {', '.join(tables)}",
     ]
-    if demo:
-        lines.append(f"Demo clinic:          {demo.get('clinic_id')}")
-        for role, token in (demo.get("tokens") or {}).items():
-            lines.append(f"  {role:<11} X-User-Token: {token}")
+    lines.append(f"Demo clinic:          {demo['clinic_id']}")
+    lines += [f"  {role:<11} X-User-Token: {token}" for role, token in demo["tokens"].items()]
     table_name = gateway.functions and next(iter(gateway.functions.values())).environment.get("TABLE_NAME")
     lines += [
         "",
@@ -74,11 +70,25 @@ def main() -> None:
         f"  export AWS_ENDPOINT_URL_DYNAMODB={endpoint} TABLE_NAME={table_name or tables[0]} "
         f"AWS_DEFAULT_REGION={REGION} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local",
         "",
-        f"Try: curl -H 'X-User-Token: <token>' {url}/v1/patients",
+        f"The same, and the demo tokens as ADMIN_TOKEN, SUPERVISOR_TOKEN, PROVIDER_TOKEN: source {ENV_FILE}",
+        f'Try: curl -H "X-User-Token: $ADMIN_TOKEN" {url}/v1/patients',
         "Ctrl-C to stop.",
         "",
     ]
     print("\n".join(lines), flush=True)
+    _write_env(
+        ENV_FILE,
+        {
+            "API": url,
+            **{f"{role.upper()}_TOKEN": token for role, token in demo["tokens"].items()},
+            "PATIENT_ID": str(demo["patient_ids"][0]),
+            "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
+            "TABLE_NAME": str(table_name or tables[0]),
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+        },
+    )
 
     stop_schedules = start_schedules(gateway)
     try:
