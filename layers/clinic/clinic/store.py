@@ -6,8 +6,8 @@ Every call is a GetItem, BatchGetItem, Query or conditional write; nothing here 
 from __future__ import annotations
 
 import time
-from decimal import Decimal
 from collections.abc import Iterator, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -409,7 +409,8 @@ def update_patient(
         "ExpressionAttributeNames": names,
         "ExpressionAttributeValues": values,
     }
-    if not relisted:
+    rezoned = "time_zone" in changes and changes["time_zone"] != (current.get("time_zone") or "UTC")
+    if not relisted and not rezoned:
         try:
             resp = dynamodb().update_item(**update, ReturnValues="ALL_NEW")
         except ClientError as error:
@@ -418,7 +419,19 @@ def update_patient(
             raise
         return _patient(_plain(resp["Attributes"])) or {}
 
-    _transact([{"Update": update}, *_entry_writes(current, {**current, **changes})])
+    writes = [{"Update": update}, *_entry_writes(current, {**current, **changes})]
+    if rezoned:
+        # The patient's calendar days moved: tell the summary job to recompute all of them.
+        marker = {
+            "pk": f"REZONED#{current['id']}",
+            "sk": "REZONED",
+            "patient_id": current["id"],
+            "gauge_type": REZONED,
+            "recorded_at": updated_at,
+            **_change_keys(updated_at, current["id"]),
+        }
+        writes.append({"Put": {"TableName": _table(), "Item": _item(marker)}})
+    _transact(writes)
     return get_patient(current["id"]) or {}
 
 
@@ -488,6 +501,7 @@ def patients_with_email(clinic_id: int, email: str) -> list[int]:
 # which they happened (8 shards per hour), for the summary job.
 
 CHANGE_SHARDS = 8
+REZONED = "*"  # the gauge type of a change that moved all of a patient's days (a time zone change)
 KEY_MIN, KEY_MAX = "0", "9~"  # below and above every ISO time key
 
 
@@ -515,26 +529,35 @@ def _gauge(item: dict[str, Any]) -> dict[str, Any]:
     return item
 
 
+def _gauge_item(g: Mapping[str, Any]) -> dict[str, Any]:
+    return _item(
+        {
+            **g,
+            "pk": gauge_partition(g["patient_id"], g["gauge_type"]),
+            "sk": _gauge_sk(g["recorded_at"], g["id"]),
+            "all_pk": f"GAUGES#{g['patient_id']}",
+            "id_pk": f"GAUGEID#{g['id']}",
+            **_change_keys(g["created_at"], g["id"]),
+        }
+    )
+
+
 def put_gauges(gauges: Sequence[Mapping[str, Any]]) -> None:
     """Stores up to 100 gauges all or nothing (one transaction; a retry cannot duplicate them)."""
-    items = [
-        _item(
-            {
-                **g,
-                "pk": gauge_partition(g["patient_id"], g["gauge_type"]),
-                "sk": _gauge_sk(g["recorded_at"], g["id"]),
-                "all_pk": f"GAUGES#{g['patient_id']}",
-                "id_pk": f"GAUGEID#{g['id']}",
-                **_change_keys(g["created_at"], g["id"]),
-            }
-        )
-        for g in gauges
-    ]
+    items = [_gauge_item(g) for g in gauges]
     condition = "attribute_not_exists(pk)"
     if len(items) == 1:
         dynamodb().put_item(TableName=_table(), Item=items[0], ConditionExpression=condition)
         return
     _transact([{"Put": {"TableName": _table(), "Item": i, "ConditionExpression": condition}} for i in items])
+
+
+def import_gauges(gauges: Sequence[Mapping[str, Any]]) -> None:
+    """Bulk load (demo data, benchmarks) in the same item format: BatchWriteItem, not all or nothing.
+
+    Never for requests: a request's batch goes through put_gauges.
+    """
+    batch_write([{"PutRequest": {"Item": _gauge_item(g)}} for g in gauges])
 
 
 def query_gauges(
@@ -712,3 +735,46 @@ def all_patients() -> Iterator[dict[str, Any]]:
             ids = [e["patient_id"] for e in _query(clinic_partition(clinic_id, active, ""), projection="patient_id")]
             for start in range(0, len(ids), 100):
                 yield from get_patients(ids[start : start + 100]).values()
+
+
+# ---- idempotency records ----
+# Powertools' idempotency records (clinic.idempotency) each get their own partition, so a busy clinic
+# never makes one hot: pk `IDEMPOTENCY#<route>#<hash of user id and Idempotency-Key>`, sk `IDEMPOTENCY`,
+# removed by TTL through `expires_at`.
+
+
+def idempotency_table() -> str:
+    return settings().idempotency_table_name or _table()
+
+
+def idempotency_key(record_key: str) -> dict[str, Any]:
+    return _key(f"IDEMPOTENCY#{record_key}", "IDEMPOTENCY")
+
+
+# ---- audit trail ----
+# pk `AUDIT#<patient id>`, sk `<ISO time>#<request id>`: who (user id, role, clinic), what (action, method,
+# route), when, status and request id of every access to a patient. Never PHI: no names, bodies or query
+# strings. Removed by TTL through `expires_at` after the retention the template sets.
+
+_AUDIT_META = ("pk", "sk", "expires_at")
+
+
+def put_audit_events(events: Sequence[Mapping[str, Any]], expires_at: int) -> None:
+    """One PutItem for one patient; BatchWriteItem (retrying unprocessed items) for a listed page."""
+    items = [
+        _item({**e, "pk": f"AUDIT#{e['patient_id']}", "sk": f"{e['at']}#{e['request_id']}", "expires_at": expires_at})
+        for e in events
+    ]
+    if len(items) == 1:
+        dynamodb().put_item(TableName=_table(), Item=items[0])
+    elif items:
+        batch_write([{"PutRequest": {"Item": i}} for i in items])
+
+
+def audit_events(patient_id: int, *, since: str | None = None, newest_first: bool = False) -> Iterator[dict[str, Any]]:
+    """A patient's audit events in time order (from `since`, an ISO time, when given)."""
+    after = since if not newest_first else None
+    for item in _query(f"AUDIT#{patient_id}", after=after, forward=not newest_first, consistent=True):
+        for attribute in _AUDIT_META:
+            item.pop(attribute, None)
+        yield item

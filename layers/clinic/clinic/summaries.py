@@ -97,29 +97,44 @@ class Run:
 def _changed_days(run: Run, after: str, upto: str) -> set[Day]:
     """The (patient, type, local day)s touched by gauge writes and deletions in (after, upto]."""
     touched: set[tuple[int, str, str]] = set()
+    rezoned: set[int] = set()
     for hour in _hours(after, upto):
         for shard in range(store.CHANGE_SHARDS):
             for change in store.changes(hour, shard, after, upto):
                 run.changes_read += 1
-                touched.add((int(change["patient_id"]), change["gauge_type"], change["recorded_at"]))
-    patients = store.get_patients(list({t[0] for t in touched}))
-    return {
+                if change["gauge_type"] == store.REZONED:
+                    rezoned.add(int(change["patient_id"]))
+                else:
+                    touched.add((int(change["patient_id"]), change["gauge_type"], change["recorded_at"]))
+    patients = store.get_patients(list({t[0] for t in touched} | rezoned))
+    days = {
         (pid, gauge_type, local_day(recorded_at, zone(patients[pid])))
         for pid, gauge_type, recorded_at in touched
-        if pid in patients
+        if pid in patients and pid not in rezoned
     }
+    for pid in rezoned & patients.keys():
+        days |= _patient_days(run, patients[pid])
+    return days
+
+
+def _patient_days(run: Run, patient: Mapping[str, Any]) -> set[Day]:
+    """All of one patient's days: those its gauges fall on in its time zone now, and those it has
+    summaries for (recomputing a day with no gauge left removes its summary)."""
+    pid, tz = patient["id"], zone(patient)
+    days: set[Day] = set()
+    for gauge in store.query_gauges(pid, None, start=None, end=None, newest_first=False, after=None, limit=1000):
+        run.changes_read += 1
+        days.add((pid, gauge["gauge_type"], local_day(gauge["recorded_at"], tz)))
+    for summary in store.day_summaries(pid, "0000-01-01", "9999-12-31"):
+        days.add((pid, summary["gauge_type"], date.fromisoformat(summary["day"])))
+    return days
 
 
 def _all_days(run: Run) -> set[Day]:
-    """Every day that has a gauge, for a full rebuild: clinic by clinic, patient by patient (Query only)."""
+    """Every day of every patient, for a full rebuild: clinic by clinic, patient by patient (Query only)."""
     days: set[Day] = set()
     for patient in store.all_patients():
-        tz = zone(patient)
-        for gauge in store.query_gauges(
-            patient["id"], None, start=None, end=None, newest_first=False, after=None, limit=1000
-        ):
-            run.changes_read += 1
-            days.add((patient["id"], gauge["gauge_type"], local_day(gauge["recorded_at"], tz)))
+        days |= _patient_days(run, patient)
     return days
 
 
