@@ -99,6 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ["TABLE_NAME"] = _table_from_stack(args.stack)
     elif args.table:
         os.environ["TABLE_NAME"] = args.table
+    # A short-lived process should not skip a block of ids per run (hi/lo blocks are per process).
+    os.environ.setdefault("ID_BLOCK_SIZE", "1")
     settings.reset()
     run: Callable[[argparse.Namespace], Any] = args.run
     try:
