@@ -7,11 +7,17 @@ from clinic import care_teams
 from clinic.access import Action
 from clinic.http import api, caller, guarded_patient, handler, json_response
 from clinic.models import CareTeamAddition
+from clinic.openapi import CareTeam, operation
 
 app = api(patient=Action.MANAGE_CARE_TEAM, body="user_id")
 
 
-@app.post("/v1/patients/<id>/care_team")
+@app.post(
+    "/v1/patients/<id>/care_team",
+    **operation(
+        "Add a care team member", tag="care teams", status=201, model=CareTeam, errors=(400, 403, 404, 413, 415, 422)
+    ),
+)
 def add_care_team_member(id: str, request: Annotated[CareTeamAddition, Body()]):
     patient = care_teams.add(caller(app), guarded_patient(app), request.user_id)
     return json_response(201, care_teams.present(patient))

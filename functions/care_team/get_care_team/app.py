@@ -3,11 +3,15 @@
 from clinic import care_teams
 from clinic.access import Action
 from clinic.http import api, guarded_patient, handler, json_response
+from clinic.openapi import CareTeam, operation
 
 app = api(patient=Action.READ)
 
 
-@app.get("/v1/patients/<id>/care_team")
+@app.get(
+    "/v1/patients/<id>/care_team",
+    **operation("Get a patient's care team", tag="care teams", model=CareTeam, errors=(403, 404)),
+)
 def get_care_team(id: str):
     return json_response(200, care_teams.present(guarded_patient(app)))
 

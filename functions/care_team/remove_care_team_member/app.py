@@ -4,11 +4,15 @@ from aws_lambda_powertools.event_handler import Response
 from clinic import care_teams
 from clinic.access import Action
 from clinic.http import api, caller, guarded_patient, handler
+from clinic.openapi import operation
 
 app = api(patient=Action.MANAGE_CARE_TEAM)
 
 
-@app.delete("/v1/patients/<id>/care_team/<user_id>")
+@app.delete(
+    "/v1/patients/<id>/care_team/<user_id>",
+    **operation("Remove a care team member", tag="care teams", status=204, errors=(403, 404)),
+)
 def remove_care_team_member(id: str, user_id: str):
     care_teams.remove(caller(app), guarded_patient(app), user_id)
     return Response(status_code=204)

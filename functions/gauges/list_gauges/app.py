@@ -7,11 +7,15 @@ from clinic import gauges
 from clinic.access import Action
 from clinic.http import api, guarded_patient, handler, json_response
 from clinic.models import GaugeType
+from clinic.openapi import GaugeList, operation
 
 app = api(patient=Action.READ)
 
 
-@app.get("/v1/patients/<id>/gauges")
+@app.get(
+    "/v1/patients/<id>/gauges",
+    **operation("List a patient's gauges", tag="gauges", model=GaugeList, errors=(403, 404, 422)),
+)
 def list_gauges(
     id: str,
     gauge_type: Annotated[GaugeType | None, Query()] = None,

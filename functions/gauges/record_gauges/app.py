@@ -7,11 +7,17 @@ from clinic import gauges
 from clinic.access import Action
 from clinic.http import api, caller, guarded_patient, handler, json_response
 from clinic.models import RecordGaugesRequest
+from clinic.openapi import Gauge, GaugeBatch, operation
 
 app = api(patient=Action.CHANGE, body="gauge")
 
 
-@app.post("/v1/patients/<id>/gauges")
+@app.post(
+    "/v1/patients/<id>/gauges",
+    **operation(
+        "Record gauges", tag="gauges", status=201, model=Gauge | GaugeBatch, errors=(400, 403, 404, 413, 415, 422)
+    ),
+)
 def record_gauges(id: str, request: Annotated[RecordGaugesRequest, Body()]):
     new = [request.gauge] if request.gauge is not None else request.gauges or []
     stored = [gauges.present(g) for g in gauges.record(caller(app), guarded_patient(app), new)]

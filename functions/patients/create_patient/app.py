@@ -6,11 +6,22 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from clinic import patients
 from clinic.http import api, caller, handler, json_response
 from clinic.models import CreatePatientRequest
+from clinic.openapi import Patient, operation
 
 app = api(body="patient")
 
 
-@app.post("/v1/patients")
+@app.post(
+    "/v1/patients",
+    **operation(
+        "Create a patient",
+        tag="patients",
+        status=201,
+        model=Patient,
+        headers=("Location", "ETag"),
+        errors=(400, 413, 415, 422),
+    ),
+)
 def create_patient(request: Annotated[CreatePatientRequest, Body()]):
     patient = patients.create(caller(app), request.patient)
     headers = {"Location": f"/v1/patients/{patient['id']}", "ETag": patients.etag(patient)}

@@ -5,11 +5,12 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from clinic import patients
 from clinic.http import api, caller, handler, json_response
+from clinic.openapi import PatientList, operation
 
 app = api()
 
 
-@app.get("/v1/patients")
+@app.get("/v1/patients", **operation("List patients", tag="patients", model=PatientList, errors=(422,)))
 def list_patients(
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 25,

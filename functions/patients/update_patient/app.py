@@ -7,11 +7,17 @@ from clinic import patients
 from clinic.access import Action
 from clinic.http import api, caller, guarded_patient, handler, json_response
 from clinic.models import UpdatePatientRequest
+from clinic.openapi import Patient, operation
 
 app = api(patient=Action.CHANGE, body="patient")
 
 
-@app.put("/v1/patients/<id>")
+@app.put(
+    "/v1/patients/<id>",
+    **operation(
+        "Update a patient", tag="patients", model=Patient, headers=("ETag",), errors=(400, 403, 404, 412, 413, 415, 422)
+    ),
+)
 def update_patient(
     id: str,
     request: Annotated[UpdatePatientRequest, Body()],

@@ -27,6 +27,7 @@ from clinic.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
+from clinic.openapi import SECURITY_SCHEMES, TITLE, VERSION
 from clinic.validation import rails_errors
 
 logger = Logger(service="patients-api")
@@ -100,6 +101,8 @@ def api(*, patient: Action | None = None, path_parameter: str = "id", body: str 
     (`patient`, `gauge`), named in the error when the body is missing altogether.
     """
     app = APIGatewayRestResolver(enable_validation=True)
+    # Each function's own schema declares X-User-Token; local/openapi.py merges them into one document.
+    app.configure_openapi(title=TITLE, version=VERSION, security_schemes=SECURITY_SCHEMES)
     # Powertools runs its request validation before any user middleware; the access check must come first.
     app._request_validation_middleware = _guard(patient, path_parameter, app._request_validation_middleware)
 

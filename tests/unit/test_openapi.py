@@ -1,0 +1,155 @@
+"""The OpenAPI document: the committed file is what the code generates, it covers every route of the contract
+and of template.yaml, and the public docs routes serve it and Swagger UI (with no third-party URL) without a
+token."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from local import openapi
+from local.gateway import LocalGateway
+from local.template import api_routes, load_template
+
+# API.md's routes (`{patient_id}` is `{id}` in code: API Gateway wants sibling path parameters to share a name).
+CONTRACT_ROUTES = {
+    ("POST", "/v1/patients"),
+    ("GET", "/v1/patients"),
+    ("GET", "/v1/patients/{id}"),
+    ("PUT", "/v1/patients/{id}"),
+    ("POST", "/v1/patients/{id}/gauges"),
+    ("GET", "/v1/patients/{id}/gauges"),
+    ("DELETE", "/v1/patients/{id}/gauges/{gauge_id}"),
+    ("GET", "/v1/patients/{id}/gauges/summary"),
+    ("GET", "/v1/patients/{id}/care_team"),
+    ("POST", "/v1/patients/{id}/care_team"),
+    ("DELETE", "/v1/patients/{id}/care_team/{user_id}"),
+    ("GET", "/v1/openapi.json"),
+    ("GET", "/v1/docs"),
+}
+PUBLIC = {("GET", "/v1/openapi.json"), ("GET", "/v1/docs"), ("GET", "/v1/docs/{asset}")}
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    return json.loads(openapi.OUTPUT.read_text(encoding="utf-8"))
+
+
+def _operations(document: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(method.upper(), path): op for path, item in document["paths"].items() for method, op in item.items()}
+
+
+def test_committed_document_is_what_the_code_generates() -> None:
+    generated = openapi.render(openapi.generate())
+    assert openapi.OUTPUT.read_text(encoding="utf-8") == generated, "run `make openapi` and commit the result"
+    assert openapi.LINK.resolve() == openapi.OUTPUT.resolve()
+
+
+def test_every_contract_and_template_route_is_documented(document: dict[str, Any]) -> None:
+    documented = set(_operations(document))
+    template_routes = {(r.method, r.path) for r in api_routes(load_template())}
+    assert documented >= CONTRACT_ROUTES
+    assert documented == template_routes
+    assert document["openapi"].startswith("3.")
+
+
+def test_x_user_token_is_an_api_key_on_every_route_but_the_docs(document: dict[str, Any]) -> None:
+    scheme = document["components"]["securitySchemes"]["UserToken"]
+    assert scheme == {"type": "apiKey", "in": "header", "name": "X-User-Token", "description": scheme["description"]}
+    for key, operation in _operations(document).items():
+        if key in PUBLIC:
+            assert "security" not in operation, key
+        else:
+            assert operation["security"] == [{"UserToken": []}], key
+            assert "401" in operation["responses"], key
+            assert operation["responses"]["401"]["content"]["application/json"]["schema"] == {
+                "$ref": "#/components/schemas/Error"
+            }
+
+
+def test_responses_and_bodies_are_the_contracts(document: dict[str, Any]) -> None:
+    ops = _operations(document)
+    ref = "#/components/schemas/"
+
+    def schema(key: tuple[str, str], status: str) -> Any:
+        return ops[key]["responses"][status]["content"]["application/json"]["schema"]
+
+    assert schema(("POST", "/v1/patients"), "201") == {"$ref": ref + "Patient"}
+    assert set(ops[("POST", "/v1/patients")]["responses"]["201"]["headers"]) == {"Location", "ETag"}
+    assert schema(("GET", "/v1/patients"), "200") == {"$ref": ref + "PatientList"}
+    assert schema(("PUT", "/v1/patients/{id}"), "412") == {"$ref": ref + "Error"}
+    assert schema(("PUT", "/v1/patients/{id}"), "422") == {"$ref": ref + "ValidationErrors"}
+    assert "204" in ops[("DELETE", "/v1/patients/{id}/gauges/{gauge_id}")]["responses"]
+    assert schema(("GET", "/v1/patients/{id}/care_team"), "200") == {"$ref": ref + "CareTeam"}
+    assert schema(("GET", "/v1/patients/{id}/gauges/summary"), "200") == {"$ref": ref + "GaugeSummaries"}
+    assert ops[("POST", "/v1/patients")]["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": ref + "CreatePatientRequest"
+    }
+    for status in ("400", "413", "415", "429", "503"):
+        assert schema(("POST", "/v1/patients"), status) == {"$ref": ref + "Error"}
+    assert "Retry-After" in ops[("POST", "/v1/patients")]["responses"]["503"]["headers"]
+
+    schemas = document["components"]["schemas"]
+    patient = schemas["Patient"]
+    assert set(patient["required"]) == {
+        "id", "first_name", "last_name", "date_of_birth", "age", "gender", "phone", "email", "address",
+        "time_zone", "active", "created_at", "updated_at",
+    }  # fmt: skip
+    assert set(schemas["PageMeta"]["properties"]) == {"page", "page_size", "has_more", "next_cursor"}
+    assert schemas["ValidationErrors"]["properties"]["errors"]["additionalProperties"] == {
+        "type": "array",
+        "items": {"type": "string"},
+    }
+    # Powertools' own validation error models are replaced by the contract's, not left dangling.
+    assert "HTTPValidationError" not in schemas
+    list_params = {p["name"] for p in ops[("GET", "/v1/patients")]["parameters"]}
+    assert list_params == {"page", "page_size", "search", "cursor", "status"}
+    gauge_params = {p["name"] for p in ops[("GET", "/v1/patients/{id}/gauges")]["parameters"]}
+    assert gauge_params == {"id", "gauge_type", "start_date", "end_date", "order", "page", "page_size", "cursor"}
+    path_id = next(p for p in ops[("GET", "/v1/patients/{id}/gauges")]["parameters"] if p["name"] == "id")
+    assert "{patient_id}" in path_id["description"]
+
+
+# --- the public docs routes, through the local gateway (no token, no table) --------------------------
+
+
+@pytest.fixture(scope="module")
+def gateway() -> LocalGateway:
+    return LocalGateway(load_template(), set_environment=False)
+
+
+def test_openapi_json_is_public_and_is_the_committed_file(gateway: LocalGateway) -> None:
+    response = gateway.handle("GET", "/v1/openapi.json", {})
+    assert response.status == 200
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.body == openapi.OUTPUT.read_bytes()
+
+
+def test_swagger_ui_is_public_and_loads_only_from_the_api(gateway: LocalGateway) -> None:
+    page = gateway.handle("GET", "/v1/docs", {})
+    assert page.status == 200
+    assert page.headers["Content-Type"].startswith("text/html")
+    html = page.body.decode()
+    urls = re.findall(r'(?:src|href)="([^"]*)"', html)
+    assert set(urls) == {"data:,", "docs/swagger-ui.css", "docs/swagger-ui-bundle.js", "docs/swagger-initializer.js"}
+    assert "default-src 'none'" in page.headers["Content-Security-Policy"]
+    for url, content_type, marker in [
+        ("docs/swagger-ui.css", "text/css", b".swagger-ui"),
+        ("docs/swagger-ui-bundle.js", "text/javascript", b"SwaggerUIBundle"),
+        ("docs/swagger-initializer.js", "text/javascript", b'url: "openapi.json"'),
+    ]:
+        asset = gateway.handle("GET", "/v1/" + url, {})
+        assert asset.status == 200, url
+        assert asset.headers["Content-Type"].startswith(content_type)
+        assert marker in asset.body
+    initializer = gateway.handle("GET", "/v1/docs/swagger-initializer.js", {}).body.decode()
+    assert "validatorUrl: null" in initializer and "http" not in initializer
+
+
+def test_unknown_docs_asset_is_404(gateway: LocalGateway) -> None:
+    response = gateway.handle("GET", "/v1/docs/..%2Fapp.py", {})
+    assert response.status == 404
+    assert json.loads(response.body) == {"errors": "Not found"}
