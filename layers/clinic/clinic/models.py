@@ -138,7 +138,20 @@ DEFAULT_SCALES: dict[str, tuple[float, float]] = {
 }
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
-Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]
+# DynamoDB stores magnitudes from 1e-130 to below 1e126: bound values well inside, and let a
+# vanishing fraction be 0 rather than a storage error.
+NUMBER_LIMIT = 10**12
+
+
+def _storable(value: float) -> float:
+    if value < -NUMBER_LIMIT:
+        raise fail(f"must be greater than or equal to {-NUMBER_LIMIT}")
+    if value > NUMBER_LIMIT:
+        raise fail(f"must be less than or equal to {NUMBER_LIMIT}")
+    return 0.0 if abs(value) < 1e-9 else value
+
+
+Number = Annotated[float, Strict(), Field(allow_inf_nan=False), AfterValidator(_storable)]
 GaugeType = Annotated[StrictStr, AfterValidator(gauge_type), Field(json_schema_extra={"pattern": GAUGE_TYPE.pattern})]
 
 
@@ -202,10 +215,16 @@ class RecordGaugesRequest(_Envelope):
     gauge: NewGauge | None = None
     gauges: Annotated[list[NewGauge], Field(min_length=1, max_length=100)] | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _wrapper_key(cls, data: Any) -> Any:
+        # Without `gauge` or `gauges` the body is "missing its wrapper", whatever else it holds.
+        if not isinstance(data, dict) or (data.get("gauge") is None and data.get("gauges") is None):
+            raise fail(BLANK)
+        return data
+
     @model_validator(mode="after")
     def _one_of(self) -> RecordGaugesRequest:
-        if self.gauge is None and self.gauges is None:
-            raise fail(BLANK)
         if self.gauge is not None and self.gauges is not None:
             raise fail("can't be sent together with gauges")
         return self

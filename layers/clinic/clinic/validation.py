@@ -161,6 +161,8 @@ GAUGE_TYPE = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 
 
 def gauge_type(value: str) -> str:
+    if not value.strip():
+        raise fail(BLANK)
     if not GAUGE_TYPE.fullmatch(value):
         raise fail("is invalid")
     return value
