@@ -21,12 +21,12 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export PIP := $(CURDIR)/$(BIN)/python -m pip
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv run test lint pytest typecheck validate build format bench deploy openapi clean distclean
+.PHONY: help venv run test lint pytest typecheck validate build format bench deploy openapi events clean distclean
 
 help:
 	@echo "make run        local API on http://127.0.0.1:$${PORT:-3000} (PORT to change)"
 	@echo "make test       lint, pytest, sam validate --lint, sam build (what CI runs)"
-	@echo "make lint | format | pytest | typecheck | validate | build | bench | openapi"
+	@echo "make lint | format | pytest | typecheck | validate | build | bench | openapi | events"
 	@echo "make deploy     sam build && sam deploy (CONFIG_ENV=prod for production)"
 	@echo "make clean      remove build output and caches (distclean also removes .venv)"
 
@@ -82,6 +82,10 @@ deploy: $(STAMP)
 
 openapi: $(STAMP)
 	$(BIN)/python -m local.openapi
+
+# events/: a sample event for every function (sam local invoke <Function> -e events/<Function>.json).
+events: $(STAMP)
+	$(BIN)/python -m local.sample_events
 
 clean:
 	rm -rf .aws-sam .pytest_cache .ruff_cache .mypy_cache .hypothesis
