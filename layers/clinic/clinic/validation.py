@@ -61,11 +61,10 @@ def messages_for(error: Mapping[str, Any]) -> list[str]:
     loc = error.get("loc") or ()
     if kind == "contract":
         return list(ctx.get("messages", []))
-    if kind == "missing":
+    # `null` is as blank as a missing key: a date field then also says it is not a date.
+    if kind == "missing" or (error.get("input", ...) is None and kind != "extra_forbidden"):
         last = loc[-1] if loc else ""
         return [BLANK, INVALID_DATE] if last in DATE_FIELDS else [BLANK]
-    if error.get("input", ...) is None and kind not in ("extra_forbidden",):
-        return [BLANK]
     if loc and loc[0] in ("query", "path") and kind in ("int_parsing", "int_type", "int_from_float"):
         return ["is not a number"]
     if kind in ("int_parsing", "float_parsing"):
@@ -144,7 +143,7 @@ def phone(value: str) -> str:
 
 
 @cache
-def _time_zones() -> frozenset[str]:
+def time_zones() -> frozenset[str]:
     """IANA zone names from the tzdata package shipped with the functions (not the host's files)."""
     from importlib.resources import files
 
@@ -152,7 +151,7 @@ def _time_zones() -> frozenset[str]:
 
 
 def time_zone(value: str) -> str:
-    if value not in _time_zones():
+    if value not in time_zones():
         raise fail("is not a valid time zone")
     return value
 
