@@ -4,6 +4,7 @@ a meter of what DynamoDB Query calls read, and a fast path for moto's queries on
 from __future__ import annotations
 
 import contextlib
+import inspect
 import json
 from collections import defaultdict
 from collections.abc import Iterator
@@ -70,17 +71,22 @@ class QueryMeter:
     scanned: int = 0
     returned: int = 0
     by_index: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    # (index or "table", partition key value, ScannedCount, Count) of every call
+    log: list[tuple[str, str, int, int]] = field(default_factory=list)
 
     def __call__(self, http_response: Any, parsed: dict[str, Any], model: Any, **kwargs: Any) -> None:
-        self.calls += 1
-        self.scanned += int(parsed.get("ScannedCount", 0))
-        self.returned += int(parsed.get("Count", 0))
+        scanned, count = int(parsed.get("ScannedCount", 0)), int(parsed.get("Count", 0))
         params = (kwargs.get("context") or {}).get("meter_params") or {}
-        self.by_index[params.get("IndexName", "table")] += int(parsed.get("ScannedCount", 0))
+        self.calls += 1
+        self.scanned += scanned
+        self.returned += count
+        self.by_index[params.get("index", "table")] += scanned
+        self.log.append((params.get("index", "table"), params.get("pk", ""), scanned, count))
 
     def reset(self) -> None:
         self.calls = self.scanned = self.returned = 0
         self.by_index.clear()
+        self.log.clear()
 
 
 @contextlib.contextmanager
@@ -89,7 +95,11 @@ def metered() -> Iterator[QueryMeter]:
     events = settings.dynamodb().meta.events
 
     def remember(params: dict[str, Any], context: dict[str, Any], **kwargs: Any) -> None:
-        context["meter_params"] = {"IndexName": params.get("IndexName", "table")}
+        values = params.get("ExpressionAttributeValues") or {}
+        context["meter_params"] = {
+            "index": params.get("IndexName", "table"),
+            "pk": (values.get(":pk") or {}).get("S", ""),
+        }
 
     events.register("before-parameter-build.dynamodb.Query", remember)
     events.register("after-call.dynamodb.Query", meter)
@@ -108,11 +118,12 @@ def fast_moto_queries(monkeypatch: pytest.MonkeyPatch) -> None:
     Limit, LastEvaluatedKey and ScannedCount are moto's, only the time is not.
     """
     original = Table.query
+    signature = inspect.signature(original)
 
     def query(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
-        index_name = kwargs.get("index_name")
-        if index_name:
-            conditions = kwargs.get("hash_key_conditions") or []
+        bound = signature.bind(self, hash_key, *args, **kwargs).arguments
+        if bound.get("index_name"):
+            conditions = bound.get("hash_key_conditions") or []
             if len(conditions) != 1:
                 return original(self, hash_key, *args, **kwargs)
             attribute, wanted = conditions[0][0], conditions[0][1].value
