@@ -72,7 +72,17 @@ def _parser() -> argparse.ArgumentParser:
     run_summaries = jobs.add_parser("run", help="run the gauge summary job once")
     run_summaries.add_argument("--full", action="store_true", help="rebuild every summary (shows progress)")
     run_summaries.set_defaults(run=_run_summaries)
+    audit = groups.add_parser("audit", help="a patient's audit trail: who read or changed it, when, from which request")
+    audit.add_argument("--patient", type=int, required=True)
+    audit.add_argument("--since", help="only events at or after this ISO time (e.g. 2024-01-31T00:00:00.000Z)")
+    audit.set_defaults(run=_audit)
     return parser
+
+
+def _audit(args: argparse.Namespace) -> dict[str, Any]:
+    from clinic import audit
+
+    return {"patient_id": args.patient, "events": audit.trail(args.patient, since=args.since)}
 
 
 def _progress(done: int, total: int) -> None:

@@ -9,7 +9,7 @@ from clinic.http import api, caller, guarded_patient, handler, json_response
 from clinic.models import CareTeamAddition
 from clinic.openapi import CareTeam, operation
 
-app = api(patient=Action.MANAGE_CARE_TEAM, body="user_id")
+app = api(patient=Action.MANAGE_CARE_TEAM, body="user_id", idempotent=True)
 
 
 @app.post(

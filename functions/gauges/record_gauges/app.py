@@ -9,7 +9,7 @@ from clinic.http import api, caller, guarded_patient, handler, json_response
 from clinic.models import RecordGaugesRequest
 from clinic.openapi import Gauge, GaugeBatch, operation
 
-app = api(patient=Action.CHANGE, body="gauge")
+app = api(patient=Action.CHANGE, body="gauge", idempotent=True)
 
 
 @app.post(

@@ -8,7 +8,7 @@ from clinic.http import api, caller, handler, json_response
 from clinic.models import CreatePatientRequest
 from clinic.openapi import Patient, operation
 
-app = api(body="patient")
+app = api(body="patient", idempotent=True, audit_ids="id")
 
 
 @app.post(

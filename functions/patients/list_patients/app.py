@@ -7,7 +7,7 @@ from clinic import patients
 from clinic.http import api, caller, handler, json_response
 from clinic.openapi import PatientList, operation
 
-app = api()
+app = api(audit_ids="patients[].id")
 
 
 @app.get("/v1/patients", **operation("List patients", tag="patients", model=PatientList, errors=(422,)))

@@ -85,3 +85,11 @@ class StorageUnavailable(ApiError):
     status = 503
     message = "The service is temporarily unavailable, please retry"
     headers: ClassVar[dict[str, str]] = {"Retry-After": "1"}
+
+
+class IdempotencyInProgress(ApiError):
+    """A request with the same Idempotency-Key is still running; retrying shortly gets its response."""
+
+    status = 409
+    message = "A request with this Idempotency-Key is still in progress"
+    headers: ClassVar[dict[str, str]] = {"Retry-After": "1"}

@@ -11,12 +11,14 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import jmespath
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
-from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, ReadTimeoutError
+from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
 
+from clinic import audit, idempotency
 from clinic.access import Action, Caller, patient_for
 from clinic.errors import (
     ApiError,
@@ -46,6 +48,8 @@ _UNAVAILABLE_CODES = frozenset(
         "LimitExceededException",
     }
 )
+# A transaction cancelled for one of these reasons failed for capacity, not for a condition.
+_UNAVAILABLE_REASONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"})
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
@@ -83,28 +87,116 @@ def _check_body(app: APIGatewayRestResolver) -> None:
         raise UnsupportedMediaType
 
 
-def _guard(action: Action | None, path_parameter: str, validation: Callable[..., Any]) -> Callable[..., Any]:
+def _guard(
+    action: Action | None,
+    path_parameter: str,
+    validation: Callable[..., Any],
+    idempotent: bool = False,
+    audit_ids: str | None = None,
+) -> Callable[..., Any]:
+    keepers: dict[str, idempotency.Idempotency] = {}
+
     def guard(app: APIGatewayRestResolver, next_middleware: Callable[..., Any]) -> Any:
         _check_body(app)
+        patient = None
         if action is not None:
             patient_id = (app.current_event.path_parameters or {}).get(path_parameter)
-            app.append_context(patient=patient_for(caller(app), patient_id or "", action))
-        return validation(app, next_middleware)
+            patient = patient_for(caller(app), patient_id or "", action)
+            app.append_context(patient=patient)
+        event = app.current_event
+        route = f"{event.http_method} {event.resource}"
+
+        def respond() -> Response:
+            result = validation(app, next_middleware)
+            return result if isinstance(result, Response) else app._to_response(result)  # type: ignore[return-value]
+
+        key = event.headers.get(idempotency.HEADER) if idempotent else None  # case-insensitive
+        if key is not None:
+            keeper = keepers.setdefault(route, idempotency.Idempotency(route))
+            response = keeper.respond(
+                user_id=caller(app).user_id,
+                key=idempotency.validate_key(key),
+                request=idempotency.request_fingerprint(event.path, event.decoded_body),
+                lambda_context=app.lambda_context,
+                produce=respond,
+            )
+        else:
+            response = respond()
+        if 200 <= response.status_code < 300:
+            ids = [patient["id"]] if patient is not None else _returned_ids(response, audit_ids)
+            if ids:
+                _audit(app, action, route, response.status_code, ids)
+        return response
 
     return guard
 
 
-def api(*, patient: Action | None = None, path_parameter: str = "id", body: str = "base") -> APIGatewayRestResolver:
+def _returned_ids(response: Response, expression: str | None) -> list[int]:
+    """The patient ids a list or a create returned (a JMESPath over the response body)."""
+    if expression is None or not response.body:
+        return []
+    found = jmespath.search(expression, json.loads(response.body))
+    return [int(i) for i in (found if isinstance(found, list) else [found]) if i is not None]
+
+
+def _audit(app: APIGatewayRestResolver, action: Action | None, route: str, status: int, ids: list[int]) -> None:
+    """Records who accessed which patients. Reads fail closed: no PHI goes out unrecorded. A change that
+    already happened is answered (a failure would make the client retry a done change); the error line
+    then carries the audit event itself (ids only), so the function's log group holds it."""
+    event = app.current_event
+    who = caller(app)
+    label = action.value if action is not None else ("create" if event.http_method == "POST" else "list")
+    request_id = event.request_context.request_id
+    try:
+        audit.record(
+            who,
+            action=label,
+            method=event.http_method,
+            route=event.resource,
+            status=status,
+            request_id=request_id,
+            patient_ids=ids,
+        )
+    except Exception as error:
+        logger.error(
+            "audit write failed",
+            extra={
+                "error_type": type(error).__name__,
+                "audit": {
+                    "user_id": who.user_id,
+                    "role": who.role,
+                    "action": label,
+                    "route": route,
+                    "patient_ids": ids,
+                },
+            },
+        )
+        if event.http_method == "GET":
+            raise
+
+
+def api(
+    *,
+    patient: Action | None = None,
+    path_parameter: str = "id",
+    body: str = "base",
+    idempotent: bool = False,
+    audit_ids: str | None = None,
+) -> APIGatewayRestResolver:
     """A resolver with the contract's error bodies.
 
     `patient`: check access to the path's patient before validation. `body`: the body's wrapper key
-    (`patient`, `gauge`), named in the error when the body is missing altogether.
+    (`patient`, `gauge`), named in the error when the body is missing altogether. `idempotent`: honour
+    `Idempotency-Key` (POST routes). `audit_ids`: for routes without a path patient, a JMESPath to the
+    patient ids the response returns (`id`, `patients[].id`), recorded in the audit trail.
     """
     app = APIGatewayRestResolver(enable_validation=True)
     # Each function's own schema declares X-User-Token; local/openapi.py merges them into one document.
     app.configure_openapi(title=TITLE, version=VERSION, security_schemes=SECURITY_SCHEMES)
     # Powertools runs its request validation before any user middleware; the access check must come first.
-    app._request_validation_middleware = _guard(patient, path_parameter, app._request_validation_middleware)
+    app._request_validation_middleware = _guard(
+        patient, path_parameter, app._request_validation_middleware, idempotent, audit_ids
+    )
 
     @app.exception_handler(RequestValidationError)
     def _invalid(error: RequestValidationError) -> Response:
@@ -120,14 +212,16 @@ def api(*, patient: Action | None = None, path_parameter: str = "id", body: str 
     @app.exception_handler(ClientError)
     def _storage(error: ClientError) -> Response:
         code = error.response.get("Error", {}).get("Code", "")
-        if code in _UNAVAILABLE_CODES:
+        reasons = {r.get("Code") for r in error.response.get("CancellationReasons") or []}  # type: ignore[attr-defined]
+        if code in _UNAVAILABLE_CODES or (code == "TransactionCanceledException" and reasons & _UNAVAILABLE_REASONS):
             logger.warning("storage unavailable", extra={"error_code": code})
             return error_response(StorageUnavailable())
         return _bug(error)
 
     @app.exception_handler(BotoCoreError)
     def _storage_unreachable(error: BotoCoreError) -> Response:
-        if isinstance(error, ConnectionError | ReadTimeoutError):
+        # Connect and read timeouts, refused or dropped connections: all transient, all worth a retry.
+        if isinstance(error, ConnectionError | HTTPClientError):
             logger.warning("storage unreachable", extra={"error_type": type(error).__name__})
             return error_response(StorageUnavailable())
         return _bug(error)

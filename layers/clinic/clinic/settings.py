@@ -13,6 +13,7 @@ class Settings:
     table_name: str
     id_block_size: int
     idempotency_table_name: str | None
+    audit_retention_days: int
 
 
 @cache
@@ -21,6 +22,7 @@ def settings() -> Settings:
         table_name=os.environ.get("TABLE_NAME", "PatientsTable"),
         id_block_size=max(1, int(os.environ.get("ID_BLOCK_SIZE", "20"))),
         idempotency_table_name=os.environ.get("IDEMPOTENCY_TABLE_NAME") or None,
+        audit_retention_days=max(1, int(os.environ.get("AUDIT_RETENTION_DAYS", "2192"))),
     )
 
 
