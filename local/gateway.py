@@ -37,6 +37,9 @@ from local.template import (
     stage_name,
 )
 
+# See LocalGateway.__init__: handlers of one process never run concurrently.
+_INVOKE_LOCK = threading.RLock()
+
 # API Gateway rejects payloads above 10 MB before anything runs.
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
 
@@ -142,9 +145,10 @@ class LocalGateway:
         self.routes = RouteTable(api_routes(template, overrides))
         self._modules: dict[str, ModuleType] = {}
         self._import_lock = threading.Lock()
-        # One lock per function: a Lambda container runs one invocation at a time, and module-level
-        # state such as a Powertools resolver's current_event is not safe to share between threads.
-        self._function_locks = {name: threading.Lock() for name in self.functions}
+        # One invocation at a time in this process, whatever the function: Powertools keeps the current
+        # event in a class attribute (BaseRouter.current_event), shared by every resolver of the process,
+        # so two handlers running at once (even of different functions) would read each other's request.
+        self._function_locks = {name: _INVOKE_LOCK for name in self.functions}
         self._auth_cache: dict[tuple[str, tuple[str, ...]], tuple[float, _AuthResult]] = {}
         self._servers: list[ThreadingHTTPServer] = []
         if set_environment:
