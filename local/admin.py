@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from clinic import accounts, settings
-from clinic.errors import ApiError
+from clinic.errors import ApiError, ValidationFailed
 
 
 def _table_from_stack(stack: str) -> str:
@@ -116,7 +116,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = run(args)
     except (accounts.AccountError, ApiError) as error:
-        print(json.dumps({"error": str(error)}), file=sys.stderr)
+        # A validation failure names its fields, as the API's 422 does.
+        details = {"errors": error.errors} if isinstance(error, ValidationFailed) else {}
+        print(json.dumps({"error": str(error), **details}), file=sys.stderr)
         return 2
     print(json.dumps(result, indent=2, default=str))
     return 0

@@ -1,0 +1,298 @@
+"""Care teams and supervision through the real handlers: who joins, who may add and remove whom, and how a
+change of the team changes what each user may open and list at once."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from clinic import accounts
+from support import (
+    ACTION_FORBIDDEN,
+    NOT_FOUND,
+    PATIENT_FORBIDDEN,
+    Client,
+    User,
+    clinic,
+    gateway,
+    moto_tables,
+    patient,
+    user,
+)
+
+from local import admin as admin_cli
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Client]:
+    with moto_tables():
+        yield Client(gateway())
+
+
+@dataclass
+class Clinic:
+    admin: User
+    supervisor: User
+    other_supervisor: User
+    provider: User  # supervised by `supervisor`
+    lone_provider: User  # supervised by nobody
+    stranger: User  # a provider of another clinic
+
+
+@pytest.fixture
+def c(client: Client) -> Clinic:
+    cid = clinic()
+    supervisor = user(cid, "supervisor", "Sam Supervisor")
+    return Clinic(
+        admin=user(cid, "admin", "Ada Admin"),
+        supervisor=supervisor,
+        other_supervisor=user(cid, "supervisor", "Una Supervisor"),
+        provider=user(cid, "provider", "Pia Provider", supervisor=supervisor),
+        lone_provider=user(cid, "provider", "Lou Provider"),
+        stranger=user(clinic(), "provider", "Stan Stranger"),
+    )
+
+
+def entry(member: User) -> dict[str, Any]:
+    return {"user_id": member.id, "name": member.name, "role": member.role}
+
+
+def team(*members: User) -> dict[str, Any]:
+    return {"care_team": [entry(m) for m in sorted(members, key=lambda m: m.id)]}
+
+
+def opens(client: Client, who: User, pid: int) -> int:
+    return client.get(f"/v1/patients/{pid}", token=who.token).status
+
+
+def listed(client: Client, who: User) -> list[int]:
+    reply = client.get("/v1/patients", query={"status": "all"}, token=who.token)
+    assert reply.status == 200, reply.text
+    return [p["id"] for p in reply.body["patients"]]
+
+
+def add(client: Client, by: User, pid: int, member_id: Any) -> Any:
+    return client.post(f"/v1/patients/{pid}/care_team", {"user_id": member_id}, token=by.token)
+
+
+def remove(client: Client, by: User, pid: int, member_id: Any) -> Any:
+    return client.delete(f"/v1/patients/{pid}/care_team/{member_id}", token=by.token)
+
+
+# ---- who joins on creation ----
+
+
+@pytest.mark.parametrize("role", ["provider", "supervisor", "admin"])
+def test_the_creator_joins_the_care_team_unless_an_admin(client: Client, c: Clinic, role: str) -> None:
+    creator = {"provider": c.provider, "supervisor": c.supervisor, "admin": c.admin}[role]
+    reply = client.post(
+        "/v1/patients",
+        {"patient": {"first_name": "New", "last_name": "Patient", "date_of_birth": "2000-01-01"}},
+        token=creator.token,
+    )
+    pid = reply.body["id"]
+    expected = team() if role == "admin" else team(creator)
+    assert client.get(f"/v1/patients/{pid}/care_team", token=c.admin.token).body == expected
+    assert listed(client, creator) == [pid]
+
+
+# ---- adding ----
+
+
+def test_admin_adds_providers_and_supervisors(client: Client, c: Clinic) -> None:
+    pid = patient(c.admin)["id"]
+    assert opens(client, c.lone_provider, pid) == 403
+    reply = add(client, c.admin, pid, c.lone_provider.id)
+    assert (reply.status, reply.body) == (201, team(c.lone_provider))
+    assert opens(client, c.lone_provider, pid) == 200
+    assert listed(client, c.lone_provider) == [pid]
+    reply = add(client, c.admin, pid, c.other_supervisor.id)
+    assert (reply.status, reply.body) == (201, team(c.lone_provider, c.other_supervisor))
+    # Adding a member twice changes nothing.
+    reply = add(client, c.admin, pid, c.lone_provider.id)
+    assert (reply.status, reply.body) == (201, team(c.lone_provider, c.other_supervisor))
+
+
+def test_supervisor_adds_a_supervised_provider_and_then_sees_the_patient(client: Client, c: Clinic) -> None:
+    pid = patient(c.admin)["id"]
+    assert opens(client, c.supervisor, pid) == 403
+    reply = add(client, c.supervisor, pid, c.provider.id)
+    assert (reply.status, reply.body) == (201, team(c.provider))
+    # Through the provider they supervise, the supervisor now reaches the patient too.
+    assert opens(client, c.provider, pid) == opens(client, c.supervisor, pid) == 200
+    assert listed(client, c.supervisor) == listed(client, c.provider) == [pid]
+    assert opens(client, c.other_supervisor, pid) == 403
+    assert listed(client, c.other_supervisor) == []
+
+
+def test_supervisor_may_add_themselves(client: Client, c: Clinic) -> None:
+    # API.md: POST care_team is "allowed for admins, and for supervisors adding themselves or a provider they
+    # supervise" -- with no relationship to the patient required beforehand.
+    pid = patient(c.admin)["id"]
+    reply = add(client, c.other_supervisor, pid, c.other_supervisor.id)
+    assert (reply.status, reply.body) == (201, team(c.other_supervisor))
+    assert opens(client, c.other_supervisor, pid) == 200
+
+
+@pytest.mark.parametrize("member", ["lone_provider", "provider_of_another", "other_supervisor"])
+def test_supervisor_may_not_add_others(client: Client, c: Clinic, member: str) -> None:
+    pid = patient(c.supervisor)["id"]
+    other_sups_provider = user(c.admin.clinic_id, "provider", "Theirs", supervisor=c.other_supervisor)
+    target = {
+        "lone_provider": c.lone_provider,
+        "provider_of_another": other_sups_provider,
+        "other_supervisor": c.other_supervisor,
+    }[member]
+    reply = add(client, c.supervisor, pid, target.id)
+    assert (reply.status, reply.body) == (403, ACTION_FORBIDDEN)
+    assert client.get(f"/v1/patients/{pid}/care_team", token=c.admin.token).body == team(c.supervisor)
+    assert opens(client, target, pid) == 403
+
+
+@pytest.mark.parametrize("who", ["provider", "lone_provider"])
+def test_providers_may_not_manage_care_teams(client: Client, c: Clinic, who: str) -> None:
+    provider = getattr(c, who)
+    pid = patient(provider)["id"]
+    for member in (provider, c.lone_provider, c.provider, c.supervisor):
+        reply = add(client, provider, pid, member.id)
+        assert (reply.status, reply.body) == (403, ACTION_FORBIDDEN)
+    reply = remove(client, provider, pid, provider.id)
+    assert (reply.status, reply.body) == (403, ACTION_FORBIDDEN)
+    # ...but may read the team of their patient.
+    assert client.get(f"/v1/patients/{pid}/care_team", token=provider.token).body == team(provider)
+
+
+def test_only_providers_and_supervisors_of_the_clinic_can_join(client: Client, c: Clinic) -> None:
+    pid = patient(c.admin)["id"]
+    invalid = {"errors": {"user_id": ["must be a provider or supervisor of this clinic"]}}
+    for member_id in (c.admin.id, c.stranger.id, 10**9):
+        reply = add(client, c.admin, pid, member_id)
+        assert (reply.status, reply.body) == (422, invalid), member_id
+    assert client.get(f"/v1/patients/{pid}/care_team", token=c.admin.token).body == team()
+
+
+@pytest.mark.parametrize(
+    ("body", "errors"),
+    [
+        (..., {"user_id": ["can't be blank"]}),
+        ({}, {"user_id": ["can't be blank"]}),
+        ({"user_id": None}, {"user_id": ["can't be blank"]}),
+        ({"user_id": "7"}, {"user_id": ["must be a number"]}),
+        ({"user_id": 1.5}, {"user_id": ["must be a number"]}),
+        ({"user_id": True}, {"user_id": ["must be a number"]}),
+        ({"user_id": 0}, {"user_id": ["must be greater than or equal to 1"]}),
+        ({"user_id": 3, "role": "admin"}, {"role": ["is not permitted"]}),
+    ],
+    ids=lambda v: json.dumps(v) if v is not ... else "no-body",
+)
+def test_add_validation(client: Client, c: Clinic, body: Any, errors: dict[str, Any]) -> None:
+    pid = patient(c.admin)["id"]
+    reply = client.post(f"/v1/patients/{pid}/care_team", body, token=c.admin.token)
+    assert (reply.status, reply.body) == (422, {"errors": errors})
+
+
+def test_access_is_checked_before_validation(client: Client, c: Clinic) -> None:
+    pid = patient(c.provider)["id"]
+    reply = client.post(f"/v1/patients/{pid}/care_team", {"user_id": "x"}, token=c.lone_provider.token)
+    assert (reply.status, reply.body) == (403, ACTION_FORBIDDEN)
+    reply = client.post(f"/v1/patients/{pid}/care_team", {"user_id": "x"}, token=c.stranger.token)
+    assert (reply.status, reply.body) == (404, NOT_FOUND)
+
+
+# ---- removing ----
+
+
+def test_removing_a_provider_revokes_their_and_their_supervisors_access(client: Client, c: Clinic) -> None:
+    pid = patient(c.provider)["id"]
+    assert opens(client, c.provider, pid) == opens(client, c.supervisor, pid) == 200
+    reply = remove(client, c.admin, pid, c.provider.id)
+    assert (reply.status, reply.text) == (204, "")
+    for who in (c.provider, c.supervisor):
+        reply = client.get(f"/v1/patients/{pid}", token=who.token)
+        assert (reply.status, reply.body) == (403, PATIENT_FORBIDDEN)
+        assert listed(client, who) == []
+    assert client.get(f"/v1/patients/{pid}/care_team", token=c.admin.token).body == team()
+
+
+def test_supervisor_removes_themselves_and_their_providers_only(client: Client, c: Clinic) -> None:
+    pid = patient(c.admin)["id"]
+    for member in (c.provider, c.lone_provider, c.supervisor, c.other_supervisor):
+        assert add(client, c.admin, pid, member.id).status == 201
+    for member in (c.lone_provider, c.other_supervisor):
+        reply = remove(client, c.supervisor, pid, member.id)
+        assert (reply.status, reply.body) == (403, ACTION_FORBIDDEN)
+    assert remove(client, c.supervisor, pid, c.provider.id).status == 204
+    assert remove(client, c.supervisor, pid, c.supervisor.id).status == 204
+    assert client.get(f"/v1/patients/{pid}/care_team", token=c.admin.token).body == team(
+        c.lone_provider, c.other_supervisor
+    )
+
+
+@pytest.mark.parametrize("member", ["not-a-member", "x", "0", "-1", "1.0"])
+def test_removing_someone_not_on_the_team_is_404(client: Client, c: Clinic, member: str) -> None:
+    pid = patient(c.provider)["id"]
+    member_id = str(c.lone_provider.id) if member == "not-a-member" else member
+    reply = remove(client, c.admin, pid, member_id)
+    assert (reply.status, reply.body) == (404, {"errors": "Care team member not found"})
+    assert client.get(f"/v1/patients/{pid}/care_team", token=c.admin.token).body == team(c.provider)
+
+
+def test_removal_for_a_missing_or_foreign_patient_is_404(client: Client, c: Clinic) -> None:
+    theirs = patient(c.stranger)["id"]
+    for pid in (theirs, 10**9, "abc"):
+        reply = remove(client, c.admin, pid, c.stranger.id)
+        assert (reply.status, reply.body) == (404, NOT_FOUND)
+    assert listed(client, c.stranger) == [theirs]
+
+
+# ---- lists follow the team ----
+
+
+def test_member_lists_follow_renames_and_status(client: Client, c: Clinic) -> None:
+    pid = patient(c.provider, "Alice", "Walker")["id"]
+    client.put(f"/v1/patients/{pid}", {"patient": {"last_name": "Brown", "active": False}}, token=c.admin.token)
+    for who in (c.provider, c.supervisor):
+        assert client.get("/v1/patients", token=who.token).body["patients"] == []
+        inactive = client.get("/v1/patients", query={"status": "inactive", "search": "bro"}, token=who.token)
+        assert [(p["id"], p["last_name"]) for p in inactive.body["patients"]] == [(pid, "Brown")]
+        old_name = client.get("/v1/patients", query={"status": "all", "search": "walker"}, token=who.token)
+        assert old_name.body["patients"] == []
+
+
+def test_a_patient_on_several_teams_is_listed_once(client: Client, c: Clinic) -> None:
+    pid = patient(c.provider)["id"]
+    add(client, c.admin, pid, c.supervisor.id)
+    # The supervisor reaches it twice (own team and their provider's): once in the list.
+    assert listed(client, c.supervisor) == [pid]
+
+
+# ---- patients-admin care-team ----
+
+
+def test_cli_care_team_add_and_remove(capsys: pytest.CaptureFixture[str], client: Client, c: Clinic) -> None:
+    pid = patient(c.admin)["id"]
+    code = admin_cli.main(["care-team", "add", "--patient", str(pid), "--user", str(c.lone_provider.id)])
+    out = json.loads(capsys.readouterr().out)
+    assert (code, out) == (0, {"patient_id": pid, **team(c.lone_provider)})
+    assert opens(client, c.lone_provider, pid) == 200
+
+    code = admin_cli.main(["care-team", "remove", "--patient", str(pid), "--user", str(c.lone_provider.id)])
+    out = json.loads(capsys.readouterr().out)
+    assert (code, out) == (0, {"patient_id": pid, **team()})
+    assert opens(client, c.lone_provider, pid) == 403
+
+    code = admin_cli.main(["care-team", "add", "--patient", str(pid), "--user", str(c.stranger.id)])
+    assert code == 2
+    assert json.loads(capsys.readouterr().err) == {
+        "error": "Validation failed",
+        "errors": {"user_id": ["must be a provider or supervisor of this clinic"]},
+    }
+
+
+def test_cli_care_team_unknown_patient(capsys: pytest.CaptureFixture[str], c: Clinic) -> None:
+    code = admin_cli.main(["care-team", "add", "--patient", str(10**9), "--user", str(c.provider.id)])
+    assert (code, json.loads(capsys.readouterr().err)) == (2, {"error": f"patient {10**9} does not exist"})
+    assert accounts.authenticate(c.provider.token) == c.provider.caller
