@@ -11,6 +11,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SAM := $(BIN)/sam
 CONFIG_ENV ?= default
+# checkov has a venv of its own: its pins (boto3/botocore 1.35, packaging 23) conflict with aws-sam-cli's.
+CHECKOV_VENV := $(VENV)/checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
 # SAM CLI: no telemetry, and a region so validate/lint work offline. (SAM still does a weekly,
 # 5-second, failure-tolerant PyPI version check after build/validate; there is no switch for it.)
@@ -21,12 +24,12 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export PIP := $(CURDIR)/$(BIN)/python -m pip
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv run test lint pytest typecheck validate build format bench deploy openapi events clean distclean
+.PHONY: help venv run test lint pytest typecheck validate security build format bench deploy openapi events clean distclean
 
 help:
 	@echo "make run        local API on http://127.0.0.1:$${PORT:-3000} (PORT to change)"
-	@echo "make test       lint, pytest, sam validate --lint, sam build (what CI runs)"
-	@echo "make lint | format | pytest | typecheck | validate | build | bench | openapi | events"
+	@echo "make test       lint, pytest, sam validate --lint, security, sam build (what CI runs)"
+	@echo "make lint | format | pytest | typecheck | validate | security | build | bench | openapi | events"
 	@echo "make deploy     sam build && sam deploy (CONFIG_ENV=prod for production)"
 	@echo "make clean      remove build output and caches (distclean also removes .venv)"
 
@@ -46,6 +49,7 @@ test: $(STAMP)
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory pytest
 	$(MAKE) --no-print-directory validate
+	$(MAKE) --no-print-directory security
 	$(MAKE) --no-print-directory build
 
 lint: $(STAMP)
@@ -61,6 +65,17 @@ typecheck: $(STAMP)
 validate: $(STAMP)
 	$(SAM) validate --lint --region $(AWS_DEFAULT_REGION)
 	$(BIN)/cfn-lint template.yaml
+
+# cfn-lint with the serverless rules, and checkov; suppressions are justified in template.yaml (resource
+# Metadata) or, for checks skipped for every function alike, in .checkov.yaml.
+security: $(STAMP) $(CHECKOV_STAMP)
+	$(BIN)/cfn-lint template.yaml --append-rules cfn_lint_serverless.rules
+	$(CHECKOV_VENV)/bin/checkov --file template.yaml --config-file .checkov.yaml
+
+$(CHECKOV_STAMP): requirements/checkov.txt $(STAMP)
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements/checkov.txt
+	touch $@
 
 build: $(STAMP)
 	$(SAM) build
