@@ -41,10 +41,14 @@ def test_the_readme_has_examples_of_every_kind() -> None:
         assert route in commands
 
 
+@pytest.fixture(scope="module")
+def demo(local_api) -> dict:
+    return seed_demo()
+
+
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 @pytest.mark.parametrize(("command", "expected"), _examples(), ids=lambda v: str(v)[:60])
-def test_readme_example(local_api, tmp_path: Path, command: str, expected: int) -> None:
-    demo = seed_demo()
+def test_readme_example(local_api, demo: dict, command: str, expected: int) -> None:
     env = {
         **os.environ,
         "API": local_api.url,
