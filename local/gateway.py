@@ -363,6 +363,9 @@ class LocalGateway:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # TCP_NODELAY: headers and body go out in separate writes, and with Nagle's algorithm a kept-alive
+            # client then waits for its delayed ACK (about 40 ms) on every response.
+            disable_nagle_algorithm = True
 
             def _serve(self) -> None:
                 started = time.perf_counter()
@@ -393,6 +396,14 @@ class LocalGateway:
                     self.wfile.write(response.body)
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+            def __getattr__(self, name: str) -> Any:
+                # Any other method (TRACE, QUERY, ...) is routed too, so it gets API Gateway's answer to a method
+                # the resource lacks, and its body is read (http.server's 501 would leave it on a kept-alive
+                # connection, where it would be read as the next request).
+                if name.startswith("do_"):
+                    return self._serve
+                raise AttributeError(name)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # the one-line log above replaces http.server's (which includes the query string)

@@ -153,3 +153,14 @@ def test_unknown_docs_asset_is_404(gateway: LocalGateway) -> None:
     response = gateway.handle("GET", "/v1/docs/..%2Fapp.py", {})
     assert response.status == 404
     assert json.loads(response.body) == {"errors": "Not found"}
+
+
+def test_documented_formats_are_what_the_validators_accept(document: dict[str, Any]) -> None:
+    from clinic.validation import EMAIL, time_zones
+
+    patient = document["components"]["schemas"]["NewPatient"]["properties"]
+    assert patient["time_zone"]["anyOf"][0]["enum"] == sorted(time_zones())
+    assert patient["email"]["anyOf"][0]["pattern"] == f"^{EMAIL.pattern}$"
+    phone = re.compile(patient["phone"]["anyOf"][0]["pattern"])
+    assert phone.fullmatch("+1-555-123-4567") and not phone.fullmatch("0((((((0")
+    assert patient["first_name"]["minLength"] == 1 and patient["first_name"]["pattern"] == r"\S"

@@ -85,6 +85,12 @@ def _check_body(app: APIGatewayRestResolver) -> None:
     content_type = (event.headers.get("content-type") or event.headers.get("Content-Type") or JSON).lower()
     if not content_type.split(";")[0].strip().endswith(("/json", "+json")):
         raise UnsupportedMediaType
+    if event.is_base64_encoded:
+        # API Gateway base64-encodes a body that is not UTF-8 text: it cannot be JSON either.
+        try:
+            event.decoded_body  # noqa: B018
+        except ValueError:  # UnicodeDecodeError and binascii.Error are ValueErrors
+            raise BadRequest from None
 
 
 def _guard(

@@ -23,6 +23,7 @@ from pydantic.types import Strict
 from clinic import clock
 from clinic.validation import (
     BLANK,
+    EMAIL,
     GAUGE_TYPE,
     INVALID_DATE,
     email,
@@ -33,6 +34,7 @@ from clinic.validation import (
     parse_time,
     phone,
     time_zone,
+    time_zones,
 )
 
 EARLIEST_BIRTH = date(1900, 1, 1)
@@ -59,12 +61,31 @@ def _required(messages: tuple[str, ...]) -> Any:
     return BeforeValidator(check)
 
 
-Name = Annotated[StrictStr, Field(max_length=100), AfterValidator(not_blank)]
+# json_schema_extra: what the validators accept, for the OpenAPI document only (pydantic's own `pattern` would
+# replace the contract's messages with its own).
+Name = Annotated[
+    StrictStr, Field(max_length=100, json_schema_extra={"minLength": 1, "pattern": r"\S"}), AfterValidator(not_blank)
+]
 BirthDate = Annotated[StrictStr, AfterValidator(_birth_date), Field(json_schema_extra={"format": "date"})]
 AddressPart = Annotated[StrictStr, Field(max_length=200)]
-Phone = Annotated[StrictStr, Field(max_length=40), AfterValidator(phone)]
-Email = Annotated[StrictStr, Field(max_length=254), AfterValidator(email), Field(json_schema_extra={"format": "email"})]
-TimeZone = Annotated[StrictStr, AfterValidator(time_zone)]
+Phone = Annotated[
+    StrictStr,
+    # At least 7 digits, digits first and last, separators ` ().-` between (validation.phone).
+    Field(max_length=40, json_schema_extra={"maxLength": 30, "pattern": r"^\+?[0-9](?:[ ().\-]*[0-9]){6,}$"}),
+    AfterValidator(phone),
+]
+Email = Annotated[
+    StrictStr,
+    Field(max_length=254),
+    AfterValidator(email),
+    # The validator's own pattern, not `format: email` (whose checkers disagree with each other and with it).
+    Field(json_schema_extra={"pattern": f"^{EMAIL.pattern}$"}),
+]
+TimeZone = Annotated[
+    StrictStr,
+    AfterValidator(time_zone),
+    Field(json_schema_extra=lambda schema: schema.update(enum=sorted(time_zones()))),
+]
 Gender = Literal["male", "female", "non_binary", "other", "unknown", "prefer_not_to_say"]
 
 
@@ -90,8 +111,22 @@ class NewPatient(_Strict):
     time_zone: TimeZone | None = None
 
 
+def _not_nullable(*fields: str) -> Any:
+    """The document's schema for fields that may be left out but not sent as `null` (see `_required`)."""
+
+    def drop_null(schema: dict[str, Any]) -> None:
+        for name in fields:
+            prop = schema["properties"][name]
+            branches = [b for b in prop.pop("anyOf", []) if b.get("type") != "null"]
+            prop.update(branches[0] if len(branches) == 1 else {"anyOf": branches})
+
+    return drop_null
+
+
 class PatientChanges(_Strict):
     """Any subset of the create fields plus `active`; only the keys sent change, `null` clears."""
+
+    model_config = ConfigDict(json_schema_extra=_not_nullable("first_name", "last_name", "date_of_birth", "active"))
 
     first_name: Annotated[Name | None, _required((BLANK,))] = None
     last_name: Annotated[Name | None, _required((BLANK,))] = None

@@ -6,6 +6,7 @@ Every call is a GetItem, BatchGetItem, Query or conditional write; nothing here 
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -66,7 +67,9 @@ def _cancelled_by_condition(error: ClientError) -> bool:
 
 def _transact(items: Sequence[dict[str, Any]]) -> None:
     try:
-        dynamodb().transact_write_items(TransactItems=list(items))
+        # The token makes the SDK's own retries (after a timeout whose write did happen) idempotent for
+        # 10 minutes; without it a retried create fails its attribute_not_exists condition.
+        dynamodb().transact_write_items(TransactItems=list(items), ClientRequestToken=str(uuid.uuid4()))
     except ClientError as error:
         if _cancelled_by_condition(error):
             raise ConditionFailed from None

@@ -105,7 +105,8 @@ def rails_errors(errors: Iterable[Mapping[str, Any]], root: str = "base") -> dic
 # ---- shared field validators (used through Annotated[..., AfterValidator(...)]) ----
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+# No whitespace and no control characters (C0, DEL, C1) anywhere; models.Email documents the same pattern.
+EMAIL = re.compile(r"[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s\x00-\x1f\x7f-\x9f]+\.[^@\s.\x00-\x1f\x7f-\x9f]+")
 _PHONE = re.compile(r"\+?[0-9][0-9 ().\-]{5,28}[0-9]")
 
 
@@ -130,7 +131,7 @@ def not_blank(value: str) -> str:
 
 def email(value: str) -> str:
     value = value.strip()
-    if len(value) > 254 or not _EMAIL.fullmatch(value):
+    if len(value) > 254 or not EMAIL.fullmatch(value):
         raise fail("is invalid")
     return value
 
