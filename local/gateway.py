@@ -366,9 +366,6 @@ class LocalGateway:
             # TCP_NODELAY: headers and body go out in separate writes, and with Nagle's algorithm a kept-alive
             # client then waits for its delayed ACK (about 40 ms) on every response.
             disable_nagle_algorithm = True
-            # TCP_NODELAY: headers and body go out in separate writes, and with Nagle's algorithm a kept-alive
-            # client then waits for its delayed ACK (about 40 ms) on every response.
-            disable_nagle_algorithm = True
 
             def _serve(self) -> None:
                 started = time.perf_counter()
