@@ -118,6 +118,8 @@ def fast_moto_queries(monkeypatch: pytest.MonkeyPatch) -> None:
     Limit, LastEvaluatedKey and ScannedCount are moto's, only the time is not.
     """
     original = Table.query
+    if getattr(original, "narrowed_to_partition", False):
+        return  # already in place (hypothesis runs a test body many times under one monkeypatch)
     signature = inspect.signature(original)
 
     def query(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
@@ -146,4 +148,5 @@ def fast_moto_queries(monkeypatch: pytest.MonkeyPatch) -> None:
         finally:
             self.items = full
 
+    query.narrowed_to_partition = True  # type: ignore[attr-defined]
     monkeypatch.setattr(Table, "query", query)
