@@ -1,12 +1,16 @@
-"""Demo data for `make run`: one clinic with an admin, a supervisor, a provider and a few patients."""
+"""Demo data for `make run`: one clinic with an admin, a supervisor, a provider, a few patients and four
+weeks of their gauges."""
 
 from __future__ import annotations
 
+import random
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from clinic import accounts, patients
+from clinic import accounts, clock, patients, store
 from clinic.access import Caller
-from clinic.models import NewPatient
+from clinic.models import DEFAULT_SCALES, NewPatient
 
 DEMO_PATIENTS = [
     {
@@ -68,4 +72,82 @@ def seed_demo() -> dict[str, Any]:
             for role, user in (("admin", admin), ("supervisor", supervisor), ("provider", provider))
         },
         "patient_ids": [p["id"] for p in created],
+        "gauges": seed_gauges(created, creator.user_id),
     }
+
+
+# gauge type -> (local times of day it is usually recorded, level on day 0, change per day, day-to-day noise)
+GAUGE_HABITS: dict[str, tuple[tuple[time, ...], float, float, float]] = {
+    "sleep_quality": ((time(7, 30),), 5.0, 0.06, 1.4),
+    "mood": ((time(9, 0), time(20, 30)), 4.5, 0.08, 1.2),
+    "pain": ((time(13, 0),), 6.0, -0.07, 1.0),
+    "anxiety": ((time(18, 0),), 7.0, -0.09, 1.3),
+    "medication_adherence": ((time(21, 0),), 70.0, 0.8, 12.0),
+}
+NOTES = {
+    "sleep_quality": ["Woke up twice", "Slept through the night"],
+    "mood": ["Good day at work", "Felt low in the afternoon", "Walk with a friend helped"],
+    "pain": ["Back pain after gardening", "Better after stretching"],
+    "anxiety": ["Busy week", "Breathing exercises helped"],
+    "medication_adherence": ["Missed the morning dose"],
+}
+DAYS = 28
+
+
+def seed_gauges(demo_patients: list[dict[str, Any]], created_by: int, days: int = DAYS) -> int:
+    """A few weeks of plausible gauges per patient: each type at its usual local time (give or take
+    an hour), trending slowly with day-to-day noise, some days skipped. One BatchWriteItem load in the
+    store's own item format; returns how many gauges were written."""
+    now = clock.now()
+    rows: list[dict[str, Any]] = []
+    for patient in demo_patients:
+        rng = random.Random(patient["id"])  # the same demo data every start
+        tz = ZoneInfo(patient.get("time_zone") or "UTC")
+        today = now.astimezone(tz).date()
+        direction = rng.choice((1.0, 1.0, -0.5))  # most improve, some get a little worse
+        for offset in range(days - 1, -1, -1):
+            day = today - timedelta(days=offset)
+            for kind, (moments, start, slope, noise) in GAUGE_HABITS.items():
+                rows += _day_of(
+                    patient, kind, day, tz, rng, moments, start + direction * slope * (days - offset), noise
+                )
+    gauges = [g for g in rows if g["recorded_at"] <= clock.iso(now)]
+    last_id = store.reserve_ids("gauge", len(gauges)) if gauges else 0
+    for n, gauge in enumerate(gauges):
+        gauge.update(id=last_id - len(gauges) + 1 + n, created_by=created_by)
+    store.import_gauges(gauges)
+    return len(gauges)
+
+
+def _day_of(
+    patient: dict[str, Any],
+    kind: str,
+    day: date,
+    tz: ZoneInfo,
+    rng: random.Random,
+    moments: tuple[time, ...],
+    level: float,
+    noise: float,
+) -> list[dict[str, Any]]:
+    low, high = DEFAULT_SCALES[kind]
+    out = []
+    for moment in moments:
+        if rng.random() < 0.12:  # nobody records every day
+            continue
+        local = datetime.combine(day, moment, tzinfo=tz) + timedelta(minutes=rng.randint(-50, 50))
+        recorded = local.astimezone(UTC).replace(second=rng.randint(0, 59))
+        value = round(min(high, max(low, rng.gauss(level, noise))))
+        out.append(
+            {
+                "patient_id": patient["id"],
+                "gauge_type": kind,
+                "value": value,
+                "scale_min": low,
+                "scale_max": high,
+                "recorded_at": clock.iso(recorded),
+                "notes": rng.choice(NOTES[kind]) if rng.random() < 0.08 else None,
+                # Recorded in the app a few seconds to a few minutes after the moment it describes.
+                "created_at": clock.iso(min(recorded + timedelta(seconds=rng.randint(5, 300)), clock.now())),
+            }
+        )
+    return out

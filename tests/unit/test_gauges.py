@@ -325,3 +325,31 @@ def test_a_week_of_one_type_reads_only_what_it_returns(clinic: Clinic, monkeypat
         body = _list(clinic, target, "start_date=2024-03-04&end_date=2024-03-10&page_size=500")
     assert len(body["gauges"]) == len(everything)
     assert meter.by_index["PatientGauges"] == len(everything)
+
+
+# ---- demo data ----
+
+
+def test_the_demo_seed_writes_weeks_of_plausible_gauges(aws: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from zoneinfo import ZoneInfo
+
+    from local import seed
+
+    fast_moto_queries(monkeypatch)
+
+    with frozen(NOW):
+        demo = seed.seed_demo()
+        patients = store.get_patients(demo["patient_ids"])
+        assert demo["gauges"] > 28 * len(patients) * 4  # about six a day each, some days skipped
+        for pid in demo["patient_ids"]:
+            tz = ZoneInfo(patients[pid].get("time_zone") or "UTC")
+            rows = list(store.query_gauges(pid, None, start=None, end=None, newest_first=False, after=None, limit=500))
+            assert {g["gauge_type"] for g in rows} == set(seed.GAUGE_HABITS)
+            days = {datetime.fromisoformat(g["recorded_at"]).astimezone(tz).date() for g in rows}
+            assert 26 <= len(days) <= 29
+            for g in rows:
+                assert g["scale_min"] <= g["value"] <= g["scale_max"]
+                assert g["recorded_at"] <= NOW and g["recorded_at"] <= g["created_at"] <= NOW
+                local = datetime.fromisoformat(g["recorded_at"]).astimezone(tz)
+                usual = [datetime.combine(local.date(), t, tzinfo=tz) for t in seed.GAUGE_HABITS[g["gauge_type"]][0]]
+                assert min(abs(local - u) for u in usual) <= timedelta(minutes=51)
