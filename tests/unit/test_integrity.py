@@ -512,3 +512,33 @@ def _fresh_client_hooks(aws: Any) -> Iterator[None]:
     """Hooks registered on the cached client must not outlive a test."""
     yield
     settings.reset()
+
+
+@pytest.mark.parametrize("path", ["one gauge", "gauge batch"])
+def test_a_create_retried_after_a_hidden_success_is_not_an_error(
+    clinic: dict[str, Any], monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    """The SDK retries a write whose answer timed out although it landed; the retry then fails its
+    attribute_not_exists condition. The create must still answer 201, with exactly one stored copy.
+    (Patient creates are transactions with a ClientRequestToken, which makes DynamoDB itself absorb such a
+    retry; they share the same check.)"""
+    call = clinic["admin"]["call"]
+    patient_id = body(call("POST", "/v1/patients", NEW_PATIENT))["id"]
+    ddb = settings.dynamodb()
+    for operation in ("put_item", "transact_write_items"):
+        real = getattr(ddb, operation)
+
+        def twice(*args: Any, _real: Callable[..., Any] = real, **kwargs: Any) -> Any:
+            _real(*args, **kwargs)  # lands, but its answer is lost
+            return _real(*args, **kwargs)  # the retry: ConditionalCheckFailed / TransactionCanceled
+
+        monkeypatch.setattr(ddb, operation, twice)
+    gauges = [{"gauge_type": "mood", "value": 4}] + ([{"gauge_type": "pain", "value": 2}] if "batch" in path else [])
+    sent = {"gauge": gauges[0]} if path == "one gauge" else {"gauges": gauges}
+    response = call("POST", f"/v1/patients/{patient_id}/gauges", sent)
+    assert response.status == 201, response.body
+    monkeypatch.undo()
+    stored = body(call("GET", f"/v1/patients/{patient_id}/gauges"))["gauges"]
+    assert sorted((g["gauge_type"], g["value"]) for g in stored) == sorted(
+        (g["gauge_type"], g["value"]) for g in gauges
+    )

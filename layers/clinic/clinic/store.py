@@ -323,20 +323,53 @@ def _email_pk(clinic_id: int, email: str | None) -> str | None:
     return f"EMAIL#{clinic_id}#{email.casefold()}" if email else None
 
 
-def create_patient(patient: Mapping[str, Any]) -> None:
-    """The patient and its list entries in one transaction: a list never shows half a patient."""
+def _patient_item(patient: Mapping[str, Any]) -> dict[str, Any]:
     item = {**patient, "pk": f"PATIENT#{patient['id']}", "sk": "PATIENT"}
     item["email_pk"] = _email_pk(patient["clinic_id"], patient.get("email"))
+    return _item(item)
+
+
+def create_patient(patient: Mapping[str, Any]) -> None:
+    """The patient and its list entries in one transaction: a list never shows half a patient."""
     writes = [
         {
             "Put": {
                 "TableName": _table(),
-                "Item": _item(item),
+                "Item": _patient_item(patient),
                 "ConditionExpression": "attribute_not_exists(pk)",
             }
         }
     ]
-    _transact(writes + _entry_writes(None, patient))
+    try:
+        _transact(writes + _entry_writes(None, patient))
+    except ConditionFailed:
+        if not _landed(f"PATIENT#{patient['id']}", "PATIENT", patient["created_at"]):
+            raise
+
+
+def _landed(pk: str, sk: str, created_at: str) -> bool:
+    """Whether a create whose condition failed had in fact been written by an earlier attempt.
+
+    Ids are never reused, so an item with this key and creation time is this request's own write: the
+    SDK retried after a timeout that hid a success (DynamoDB's ClientRequestToken covers transactions,
+    not PutItem, and local emulators ignore it).
+    """
+    item = _get(pk, sk, consistent=True)
+    return item is not None and item.get("created_at") == created_at
+
+
+def import_patients(patients: Sequence[Mapping[str, Any]], write: Any = None) -> int:
+    """Bulk load (benchmarks) in create_patient's item format: BatchWriteItem, not all or nothing.
+
+    Never for requests: a request goes through create_patient. `write` (default batch_write) receives the
+    PutRequests. Returns how many items were written.
+    """
+    writes = []
+    for patient in patients:
+        writes.append({"PutRequest": {"Item": _patient_item(patient)}})
+        writes += [{"PutRequest": {"Item": _item(e)}} for e in _list_entries(patient)]
+    (write or batch_write)(writes)
+    return len(writes)
 
 
 _PATIENT_META = ("pk", "sk", "email_pk")
@@ -549,18 +582,29 @@ def put_gauges(gauges: Sequence[Mapping[str, Any]]) -> None:
     """Stores up to 100 gauges all or nothing (one transaction; a retry cannot duplicate them)."""
     items = [_gauge_item(g) for g in gauges]
     condition = "attribute_not_exists(pk)"
-    if len(items) == 1:
-        dynamodb().put_item(TableName=_table(), Item=items[0], ConditionExpression=condition)
-        return
-    _transact([{"Put": {"TableName": _table(), "Item": i, "ConditionExpression": condition}} for i in items])
+    try:
+        if len(items) == 1:
+            try:
+                dynamodb().put_item(TableName=_table(), Item=items[0], ConditionExpression=condition)
+            except ClientError as error:
+                if _cancelled_by_condition(error):
+                    raise ConditionFailed from None
+                raise
+        else:
+            _transact([{"Put": {"TableName": _table(), "Item": i, "ConditionExpression": condition}} for i in items])
+    except ConditionFailed:
+        first = items[0]
+        if not _landed(first["pk"]["S"], first["sk"]["S"], gauges[0]["created_at"]):
+            raise
 
 
-def import_gauges(gauges: Sequence[Mapping[str, Any]]) -> None:
+def import_gauges(gauges: Sequence[Mapping[str, Any]], write: Any = None) -> None:
     """Bulk load (demo data, benchmarks) in the same item format: BatchWriteItem, not all or nothing.
 
-    Never for requests: a request's batch goes through put_gauges.
+    Never for requests: a request's batch goes through put_gauges. `write` (default batch_write) receives
+    the PutRequests.
     """
-    batch_write([{"PutRequest": {"Item": _gauge_item(g)}} for g in gauges])
+    (write or batch_write)([{"PutRequest": {"Item": _gauge_item(g)}} for g in gauges])
 
 
 def query_gauges(
