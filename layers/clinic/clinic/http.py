@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jmespath
 from aws_lambda_powertools import Logger
@@ -18,7 +18,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.logging import correlation_paths
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
 
-from clinic import audit, idempotency
+from clinic import audit
 from clinic.access import Action, Caller, patient_for
 from clinic.errors import (
     ApiError,
@@ -31,6 +31,9 @@ from clinic.errors import (
 )
 from clinic.openapi import SECURITY_SCHEMES, TITLE, VERSION
 from clinic.validation import rails_errors
+
+if TYPE_CHECKING:
+    from clinic import idempotency
 
 logger = Logger(service="patients-api")
 
@@ -116,7 +119,12 @@ def _guard(
             result = validation(app, next_middleware)
             return result if isinstance(result, Response) else app._to_response(result)  # type: ignore[return-value]
 
-        key = event.headers.get(idempotency.HEADER) if idempotent else None  # case-insensitive
+        key = None
+        if idempotent:
+            # Powertools' idempotency utility is loaded by the POST routes only: GETs start faster.
+            from clinic import idempotency
+
+            key = event.headers.get(idempotency.HEADER)  # case-insensitive
         if key is not None:
             keeper = keepers.setdefault(route, idempotency.Idempotency(route))
             response = keeper.respond(

@@ -90,7 +90,7 @@ Gender = Literal["male", "female", "non_binary", "other", "unknown", "prefer_not
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True, defer_build=True)
 
 
 class Address(_Strict):
