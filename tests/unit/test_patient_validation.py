@@ -364,7 +364,10 @@ def test_body_missing_or_without_the_wrapper(api: Any, body: Any) -> None:
         assert errors(reply) == expected
 
 
-@pytest.mark.parametrize("raw", ["{", '{"patient": {"first_name": "a",}}', "patient=1", "\x00", "[1, 2"])
+@pytest.mark.parametrize(
+    "raw",
+    ["{", '{"patient": {"first_name": "a",}}', "patient=1", "\x00", "[1, 2", '{"patient": NaN}', '{"x": -Infinity}'],
+)
 def test_malformed_json_is_400(api: Any, raw: str) -> None:
     for method, path in (("POST", "/v1/patients"), ("PUT", f"/v1/patients/{api.patient['id']}")):
         reply = api.client.request(

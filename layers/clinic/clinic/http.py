@@ -94,6 +94,16 @@ def _check_body(app: APIGatewayRestResolver) -> None:
             event.decoded_body  # noqa: B018
         except ValueError:  # UnicodeDecodeError and binascii.Error are ValueErrors
             raise BadRequest from None
+    if "NaN" in body or "Infinity" in body:
+        # Python's json accepts these words; JSON does not. Parse strictly only when they may be there.
+        try:
+            json.loads(event.decoded_body, parse_constant=_not_json)
+        except ValueError:
+            raise BadRequest from None
+
+
+def _not_json(word: str) -> Any:
+    raise ValueError(f"{word} is not JSON")
 
 
 def _guard(
