@@ -56,8 +56,11 @@ DEMO_PATIENTS = [
 ]
 
 
-def seed_demo() -> dict[str, Any]:
-    """Creates the demo clinic and returns its ids and the three users' tokens (shown once)."""
+def seed_demo(gauge_days: int | None = None) -> dict[str, Any]:
+    """Creates the demo clinic and returns its ids and the three users' tokens (shown once).
+
+    `gauge_days`: how many days of gauges each patient gets (default DAYS; 0 for none).
+    """
     clinic = accounts.create_clinic("Demo Clinic")
     admin = accounts.create_user(clinic["id"], "admin", "Ada Admin")
     supervisor = accounts.create_user(clinic["id"], "supervisor", "Sam Supervisor")
@@ -72,7 +75,7 @@ def seed_demo() -> dict[str, Any]:
             for role, user in (("admin", admin), ("supervisor", supervisor), ("provider", provider))
         },
         "patient_ids": [p["id"] for p in created],
-        "gauges": seed_gauges(created, creator.user_id),
+        "gauges": seed_gauges(created, creator.user_id, DAYS if gauge_days is None else gauge_days),
     }
 
 

@@ -135,7 +135,7 @@ def _within_business_rules(case: Any) -> Any:
 def demo(local_api: Any) -> dict[str, Any]:
     from local.seed import seed_demo
 
-    _demo.update(seed_demo(), url=local_api.url)
+    _demo.update(seed_demo(gauge_days=3), url=local_api.url)  # a few days: small gauge pages
     return _demo
 
 

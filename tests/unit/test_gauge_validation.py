@@ -111,6 +111,7 @@ LIST_QUERIES = [
     ),
     ("page_size=0", {"page_size": ["must be greater than or equal to 1"]}),
     ("page_size=501", {"page_size": ["must be less than or equal to 500"]}),
+    ("page=15542450677346574336", {"page": ["must be less than or equal to 1000"]}),
     ("page_size=ten", {"page_size": ["is not a number"]}),
     ("page_size=1.5", {"page_size": ["is not a number"]}),
     ("page=0", {"page": ["must be greater than or equal to 1"]}),

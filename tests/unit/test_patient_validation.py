@@ -328,6 +328,8 @@ def test_all_problems_are_reported_at_once(api: Any) -> None:
         ({"page": "-3"}, {"page": ["must be greater than or equal to 1"]}),
         ({"page_size": "0"}, {"page_size": ["must be greater than or equal to 1"]}),
         ({"page_size": "101"}, {"page_size": ["must be less than or equal to 100"]}),
+        ({"page": "1001"}, {"page": ["must be less than or equal to 1000"]}),
+        ({"page": "15542450677346574336"}, {"page": ["must be less than or equal to 1000"]}),
         ({"status": "deleted"}, {"status": ["is not included in the list"]}),
         ({"cursor": "not-a-cursor"}, {"cursor": ["is invalid"]}),
         (

@@ -52,7 +52,7 @@ def demo(aws: Any) -> Iterator[dict[str, Any]]:
 
     from local.seed import seed_demo
 
-    seeded = seed_demo()
+    seeded = seed_demo(gauge_days=0)  # the events name gauge 1: the one recorded below
     assert seeded["clinic_id"] == sample_events.ADMIN["clinic_id"]
     assert seeded["users"]["admin"] == sample_events.ADMIN["user_id"]
     assert seeded["patient_ids"][0] == sample_events.PATIENT

@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from clinic import gauges
 from clinic.access import Action
 from clinic.http import api, guarded_patient, handler, json_response
-from clinic.models import GaugeType
+from clinic.models import MAX_PAGE, GaugeType
 from clinic.openapi import GaugeList, operation
 
 app = api(patient=Action.READ)
@@ -22,7 +22,7 @@ def list_gauges(
     start_date: Annotated[str | None, Query(json_schema_extra={"format": "date"})] = None,
     end_date: Annotated[str | None, Query(json_schema_extra={"format": "date"})] = None,
     order: Annotated[Literal["desc", "asc"], Query()] = "desc",
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ):

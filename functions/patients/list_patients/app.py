@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from clinic import patients
 from clinic.http import api, caller, handler, json_response
+from clinic.models import MAX_PAGE
 from clinic.openapi import PatientList, operation
 
 app = api(audit_ids="patients[].id")
@@ -12,7 +13,7 @@ app = api(audit_ids="patients[].id")
 
 @app.get("/v1/patients", **operation("List patients", tag="patients", model=PatientList, errors=(422,)))
 def list_patients(
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 25,
     search: Annotated[str | None, Query(max_length=100)] = None,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,

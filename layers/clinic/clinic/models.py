@@ -263,3 +263,8 @@ class RecordGaugesRequest(_Envelope):
         if self.gauge is not None and self.gauges is not None:
             raise fail("can't be sent together with gauges")
         return self
+
+
+# `page` without a cursor reads every page before it; deeper pages are reached with `cursor`, which
+# costs the same as page 1 however deep.
+MAX_PAGE = 1000
