@@ -34,8 +34,12 @@ def start_embedded(
     if in_process:
         from moto.server import ThreadedMotoServer
 
+        from local.moto_server import atomic_writes, faster_transactions
+
         # werkzeug would log every DynamoDB call on stderr, drowning the gateway's one line per request.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        faster_transactions().start()  # for the life of the process, as the server lives that long
+        atomic_writes()
         server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
         server.start()
         bound_host, bound_port = server.get_host_and_port()
@@ -43,7 +47,7 @@ def start_embedded(
 
     port = port or free_port(host)
     process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", host, "-p", str(port)],
+        [sys.executable, "-m", "local.moto_server", "-H", host, "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -4,7 +4,6 @@ that talks to the local gateway either in-process (`LocalGateway.handle`) or ove
 from __future__ import annotations
 
 import json
-import unittest.mock
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,17 +17,10 @@ from clinic import accounts, patients, settings
 from clinic.access import Caller
 from clinic.models import NewPatient
 from moto import mock_aws
-from moto.dynamodb.comparisons import get_filter_expression
-from moto.dynamodb.exceptions import (
-    MultipleTransactionsException,
-    TooManyTransactionsException,
-    TransactionCanceledException,
-    TransactWriteSingleOpException,
-)
-from moto.dynamodb.models import DynamoDBBackend
 
 from local.dynamodb import create_tables
 from local.gateway import LocalGateway
+from local.moto_server import faster_transactions
 from local.template import REGION, environment, load_template
 
 UNAUTHORIZED = {"errors": "You are not authorized to perform this action."}
@@ -52,51 +44,6 @@ PATIENT_KEYS = {
 }
 
 
-def _transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> None:
-    """moto's TransactWriteItems without its rollback copy of the whole table for every item (which makes each
-    write cost the size of the table): the items of a transaction have distinct keys, so checking every
-    condition first and then writing is the same all-or-nothing outcome."""
-    if len(transact_items) > 100:
-        raise TooManyTransactionsException()
-    seen: set[tuple[str, str]] = set()
-    outcomes: list[tuple[str | None, str | None, None]] = []
-    for entry in transact_items:
-        if len(entry) > 1:
-            raise TransactWriteSingleOpException
-        op_type, op = next(iter(entry.items()))
-        table = backend.get_table(op["TableName"])
-        if op_type == "Put":
-            key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
-            if table.range_key_attr is not None:
-                key[table.range_key_attr] = op["Item"][table.range_key_attr]
-        else:
-            key = op["Key"]
-        marker = (op["TableName"], str(sorted(key.items())))
-        if marker in seen:
-            raise MultipleTransactionsException()
-        seen.add(marker)
-        condition = op.get("ConditionExpression")
-        if condition is not None:
-            check = get_filter_expression(
-                condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
-            )
-            if not check.expr(backend.get_item(op["TableName"], key)):
-                outcomes.append(("ConditionalCheckFailed", "The conditional request failed", None))
-                continue
-        outcomes.append((None, None, None))
-    if any(code is not None for code, _, _ in outcomes):
-        raise TransactionCanceledException(outcomes)
-    for entry in transact_items:
-        op_type, op = next(iter(entry.items()))
-        names, values = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
-        if op_type == "Put":
-            backend.put_item(op["TableName"], op["Item"])
-        elif op_type == "Delete":
-            backend.delete_item(op["TableName"], op["Key"])
-        elif op_type == "Update":
-            backend.update_item(op["TableName"], op["Key"], op["UpdateExpression"], names, values)
-
-
 @contextmanager
 def moto_tables() -> Iterator[Any]:
     """What conftest's `aws` fixture does, for a module-scoped world (one set of tables shared by many tests
@@ -107,7 +54,7 @@ def moto_tables() -> Iterator[Any]:
             patch.delenv(name, raising=False)
         for name, value in environment(template).items():
             patch.setenv(name, value)
-        with mock_aws(), unittest.mock.patch.object(DynamoDBBackend, "transact_write_items", _transact_write_items):
+        with mock_aws(), faster_transactions():
             client = boto3.client("dynamodb", region_name=REGION)
             create_tables(template, client=client)
             settings.reset()

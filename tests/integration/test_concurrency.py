@@ -32,22 +32,9 @@ PATIENT = {"first_name": "Grace", "last_name": "Hopper", "date_of_birth": "1946-
 # transaction, as a whole) is atomic with respect to the others, and a transaction costs what its items
 # cost (moto's own copies the whole table per item, so 200 creates on a busy table take minutes).
 _SERVER = """
-import functools, sys, threading
-sys.path.insert(0, "tests")
-from support import _transact_write_items
-from moto.dynamodb.models import DynamoDBBackend
-lock = threading.RLock()
-def atomic(fn):
-    @functools.wraps(fn)
-    def run(*args, **kwargs):
-        with lock:
-            return fn(*args, **kwargs)
-    return run
-DynamoDBBackend.transact_write_items = atomic(_transact_write_items)
-for name in ("put_item", "update_item", "delete_item"):
-    setattr(DynamoDBBackend, name, atomic(getattr(DynamoDBBackend, name)))
-from moto.server import main
-main(["-H", "127.0.0.1", "-p", sys.argv[1]])
+import sys
+from local.moto_server import serve
+serve(["-H", "127.0.0.1", "-p", sys.argv[1]])
 """
 
 
