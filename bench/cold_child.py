@@ -1,0 +1,54 @@
+"""One cold start, run by bench/coldstart.py as `python -S -I bench/cold_child.py SPEC_JSON` in a fresh process.
+
+Like Lambda, only the function's code directory, the layers and the third-party packages are on sys.path
+(no site processing, no editable installs). `baseline` creates a boto3 DynamoDB client and does one
+GetItem; `function` imports the handler module and answers one event. Prints one JSON line of timings.
+"""
+
+import json
+import sys
+import time
+
+started = time.perf_counter()
+spec = json.loads(sys.argv[1])
+sys.path[:0] = spec["path"]
+
+
+class Context:
+    """Enough of the Lambda context for Powertools."""
+
+    function_name = spec["name"]
+    function_version = "$LATEST"
+    memory_limit_in_mb = 512
+    invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{spec['name']}"
+    aws_request_id = "00000000-0000-0000-0000-000000000000"
+    log_group_name = f"/aws/lambda/{spec['name']}"
+    log_stream_name = "bench"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 10_000
+
+
+if spec["mode"] == "baseline":
+    import boto3
+
+    imported = time.perf_counter()
+    client = boto3.client("dynamodb")
+    answer = client.get_item(TableName=spec["table"], Key=spec["key"])
+    ok = "Item" in answer
+else:
+    import importlib
+
+    module_name, _, function_name = spec["handler"].rpartition(".")
+    module = importlib.import_module(module_name)
+    imported = time.perf_counter()
+    result = getattr(module, function_name)(spec["event"], Context())
+    ok = result
+done = time.perf_counter()
+sys.stdout.flush()
+print(
+    "BENCH_RESULT "
+    + json.dumps({"import_s": imported - started, "answer_s": done - imported, "total_s": done - started, "ok": ok}),
+    flush=True,
+)

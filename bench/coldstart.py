@@ -1,0 +1,151 @@
+"""Row 1: cold start of every function of template.yaml against a running local DynamoDB, as a ratio to a
+baseline that only creates a boto3 DynamoDB client and does one GetItem, measured in the same run.
+
+Each repetition starts a fresh interpreter for the baseline and then for the function (interleaved, so a
+noisy neighbour hits both); the figure is the median of the paired ratios of the processes' CPU time
+(user + system: on a shared 2-core machine wall time mostly measures the neighbours; Lambda's init is
+CPU-bound too). The median wall-time ratio is reported beside it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import sysconfig
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import scenario
+from bench.calls import CallLog
+from local.dynamodb import create_tables, start_embedded
+from local.template import FunctionSpec, environment, function_specs, layer_dirs, load_template
+
+ROOT = Path(__file__).resolve().parent.parent
+CHILD = Path(__file__).with_name("cold_child.py")
+GOAL = 1.25
+# Not a function of the template: a bare Powertools resolver doing one GetItem (bench/floor/app.py).
+FLOOR = "Floor: bare Powertools resolver"
+FLOOR_DIR = Path(__file__).with_name("floor")
+
+
+def _site_packages() -> list[str]:
+    return [sysconfig.get_paths()["purelib"]]
+
+
+def _run(spec: dict[str, Any], env: dict[str, str]) -> tuple[float, float, dict[str, Any]]:
+    """(CPU seconds, wall seconds, the child's own report) of one fresh process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-S", "-I", str(CHILD), json.dumps(spec)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("BENCH_RESULT ")]
+    if done.returncode != 0 or not lines:
+        raise RuntimeError(f"cold start of {spec['name']} failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
+    return cpu, wall, json.loads(lines[-1].removeprefix("BENCH_RESULT "))
+
+
+def measure(repetitions: int = 5, only: list[str] | None = None, before: Path | None = None) -> list[dict[str, Any]]:
+    """One row per function. With `before` (a checkout of an earlier commit), that tree's handlers and
+    domain layer are measured too, interleaved in the same repetitions, as `before_ratio`."""
+    template = load_template()
+    endpoint, stop = start_embedded(in_process=False)
+    saved = dict(os.environ)
+    try:
+        os.environ.update(
+            {
+                "AWS_DEFAULT_REGION": "us-east-1",
+                "AWS_ACCESS_KEY_ID": "bench",
+                "AWS_SECRET_ACCESS_KEY": "bench",
+                "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
+                **environment(template),
+            }
+        )
+        create_tables(template, endpoint_url=endpoint)
+        from clinic import settings, store
+
+        settings.reset()
+        world = scenario.seed(2 * repetitions if before is not None else repetitions)
+        # The baseline reads a real item; its key comes from the store (the only module that knows keys).
+        with CallLog(settings.dynamodb()) as log:
+            store.get_patient(world.patient_id)
+        key = log.calls[0].params["Key"]
+        table = settings.settings().table_name
+
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
+        layers = [str(d) for d in layer_dirs(template) if (d / "clinic").is_dir()]
+        specs = [s for s in function_specs(template) if only is None or s.logical_id in only]
+        env["BENCH_FLOOR_PK"], env["BENCH_FLOOR_SK"] = key["pk"]["S"], key["sk"]["S"]
+        floor = FunctionSpec(FLOOR, FLOOR_DIR, "app", "lambda_handler", {}, {})
+        specs.append(floor)
+        samples: dict[str, list[tuple[float, float, float, float, dict[str, Any]]]] = {s.logical_id: [] for s in specs}
+        earlier: dict[str, list[float]] = {}
+        for rep in range(repetitions):
+            for spec in specs:
+                path = [str(spec.code_dir), *layers, *_site_packages()]
+                base = {"mode": "baseline", "name": "Baseline", "path": path, "table": table, "key": key}
+                if spec.logical_id == FLOOR:
+                    event = scenario.request("GetPatientFunction", world, rep)
+                else:
+                    event = scenario.request(spec.logical_id, world, rep)
+                run = {
+                    "mode": "function",
+                    "name": spec.logical_id,
+                    "path": path,
+                    "handler": f"{spec.handler_module}.{spec.handler_function}",
+                    "event": event,
+                }
+                base_cpu, base_wall, base_result = _run(base, env)
+                if not base_result["ok"]:
+                    raise RuntimeError("the baseline GetItem found no item")
+                cpu, wall, result = _run(run, env)
+                scenario.expect_ok(spec.logical_id, result["ok"])
+                samples[spec.logical_id].append((cpu, base_cpu, wall, base_wall, result))
+                if before is not None and (before / spec.code_dir.relative_to(ROOT)).is_dir():
+                    old = [str(before / p.relative_to(ROOT)) for p in (spec.code_dir, *map(Path, layers))]
+                    again = scenario.request(
+                        spec.logical_id if spec.logical_id != FLOOR else "GetPatientFunction", world, repetitions + rep
+                    )
+                    cpu, _, result = _run({**run, "path": old + _site_packages(), "event": again}, env)
+                    scenario.expect_ok(spec.logical_id, result["ok"])
+                    earlier.setdefault(spec.logical_id, []).append(cpu / base_cpu)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        stop()
+
+    rows = []
+    for function_id, runs in samples.items():
+        ratio = statistics.median(c / b for c, b, _, _, _ in runs)
+        rows.append(
+            {
+                "function": function_id,
+                "ratio": ratio,
+                "wall_ratio": statistics.median(w / b for _, _, w, b, _ in runs),
+                "function_ms": 1000 * statistics.median(c for c, _, _, _, _ in runs),
+                "baseline_ms": 1000 * statistics.median(b for _, b, _, _, _ in runs),
+                "import_ms": 1000 * statistics.median(r["import_s"] for *_, r in runs),
+                "answer_ms": 1000 * statistics.median(r["answer_s"] for *_, r in runs),
+                "before_ratio": statistics.median(earlier[function_id]) if function_id in earlier else None,
+                "ok": ratio <= GOAL or function_id == FLOOR,
+            }
+        )
+    return rows
+
+
+if __name__ == "__main__":
+    reps = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    for row in measure(reps, sys.argv[2:] or None):
+        print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()}))

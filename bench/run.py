@@ -1,0 +1,191 @@
+"""`make bench`: every performance figure of issue 8 in one run, one table (stdout and bench/results.md),
+each row with its goal; exits 1 when a goal is missed.
+
+Rows 3-4 (table sizes) run in background processes on the second CPU while rows 1-2 (timings) run on the
+first, so the load does not disturb the timings. Environment: BENCH_REPS (cold-start repetitions, 5),
+BENCH_ITERATIONS (warm requests per route, 30), BENCH_SMALL / BENCH_LARGE ("patients,gauges"),
+BENCH_BEFORE (a git ref: its handlers and domain layer are cold-started too, for before/after figures).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import artifacts, coldstart, warm  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results.md"
+SMALL = os.environ.get("BENCH_SMALL", "1000,10000")
+LARGE = os.environ.get("BENCH_LARGE", "100000,500000")
+
+
+def _cpus() -> list[int]:
+    return sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+
+
+def _start(args: list[str], cpu: int | None, log: Path) -> subprocess.Popen[bytes]:
+    def pin() -> None:
+        if cpu is not None:
+            os.sched_setaffinity(0, {cpu})
+
+    return subprocess.Popen(
+        [sys.executable, "-m", *args],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,  # the handlers' logs
+        stderr=log.open("w"),
+        preexec_fn=pin,
+    )
+
+
+def _wait(process: subprocess.Popen[bytes], log: Path, what: str) -> None:
+    if process.wait() != 0:
+        raise RuntimeError(f"{what} failed:\n{log.read_text()[-4000:]}")
+
+
+def _before_tree(ref: str, scratch: Path) -> Path:
+    tree = scratch / "before"
+    subprocess.run(["git", "worktree", "add", "--detach", str(tree), ref], cwd=ROOT, check=True, capture_output=True)
+    return tree
+
+
+def _x(value: float) -> str:
+    return f"{value:.2f}x"
+
+
+def _kb(size: int) -> str:
+    return f"{size / 1024:,.1f} KB" if size < 1024 * 1024 else f"{size / 1024 / 1024:,.1f} MB"
+
+
+def table(cold: list[dict[str, Any]], warm_rows: list[dict[str, Any]], small: dict, large: dict, art: dict) -> list:
+    """(row, measurement, figure, goal, ok) for every figure."""
+    rows = []
+    for r in cold:
+        before = f"; before: {_x(r['before_ratio'])}" if r.get("before_ratio") else ""
+        figure = (
+            f"{_x(r['ratio'])} (CPU {r['function_ms']:.0f} ms vs baseline {r['baseline_ms']:.0f} ms; "
+            f"wall {_x(r['wall_ratio'])}{before})"
+        )
+        goal = f"<= {coldstart.GOAL}x" if r["function"] != coldstart.FLOOR else "(reference: no goal)"
+        rows.append(("1 cold start", r["function"], figure, goal, r["ok"]))
+    for r in warm_rows:
+        figure = f"{_x(r['ratio'])} ({r['real_ms']:.2f} ms vs {r['baseline_ms']:.2f} ms outside {r['calls']} calls)"
+        rows.append(("2 warm request", r["function"], figure, f"<= {warm.GOAL}x", r["ok"]))
+    for label, at_small in small["routes"].items():
+        at_large = large["routes"][label]
+        figure = (
+            f"{at_small['calls']} calls / {at_small['read']} read at {small['patients']:,} patients; "
+            f"{at_large['calls']} / {at_large['read']} at {large['patients']:,}"
+        )
+        same = (at_small["calls"], at_small["read"]) == (at_large["calls"], at_large["read"])
+        rows.append(("3 calls, items read", label, figure, "identical at both sizes", same))
+    job_small, job_large = small["summary_job"], large["summary_job"]
+    figure = (
+        f"{job_small['read']:,} read ({job_small['calls']} calls) over {job_small['old_gauges']:,} old gauges; "
+        f"{job_large['read']:,} ({job_large['calls']}) over {job_large['old_gauges']:,}"
+    )
+    limit = 3 * job_small["new_gauges"]
+    ok = job_small["read"] == job_large["read"] and job_large["read"] <= limit
+    rows.append(("4 summary job", f"{job_small['new_gauges']:,} new gauges", figure, f"same, <= {limit:,}", ok))
+    for r in art["rows"]:
+        if r["kind"] == "function":
+            rows.append(("5 artifact", r["artifact"], _kb(r["bytes"]), "< 200 KB", r["ok"]))
+        else:
+            notes = ", ".join(r["largest"])
+            problems = r["junk"] + [f"unpinned {e}" for e in r["extra"]] + [f"missing {m}" for m in r["missing"]]
+            figure = f"{_kb(r['bytes'])} ({notes})" + (f"; {'; '.join(problems)}" if problems else "")
+            goal = (
+                "pinned packages only, no caches/tests" if r["artifact"] == "DependenciesLayer" else "no caches/tests"
+            )
+            rows.append(("5 artifact", r["artifact"], figure, goal, r["ok"]))
+    return rows
+
+
+def render(rows: list, notes: list[str]) -> str:
+    lines = ["| row | what | figure | goal | met |", "|---|---|---|---|---|"]
+    lines += [f"| {a} | {b} | {c} | {d} | {'yes' if ok else '**NO**'} |" for a, b, c, d, ok in rows]
+    return "\n".join(lines) + "\n\n" + "\n".join(f"- {n}" for n in notes) + "\n"
+
+
+def _timed(sizes: dict, timing_cpu: int | None, reps: int, iterations: int, scratch: Path) -> tuple:
+    """Rows 1, 2 and 5 on the timing CPU, then the results of the table-size runs."""
+    if timing_cpu is not None:
+        os.sched_setaffinity(0, {timing_cpu})
+    before = _before_tree(os.environ["BENCH_BEFORE"], scratch) if os.environ.get("BENCH_BEFORE") else None
+    try:
+        print(f"cold start: {reps} repetitions of every function...", file=sys.stderr)
+        cold = coldstart.measure(reps, before=before)
+    finally:
+        if before is not None:
+            subprocess.run(["git", "worktree", "remove", "--force", str(before)], cwd=ROOT, check=False)
+    print(f"warm requests: {iterations} per route...", file=sys.stderr)
+    warm_out, warm_log = scratch / "warm.json", scratch / "warm.log"
+    _wait(_start(["bench.warm", str(warm_out), str(iterations)], timing_cpu, warm_log), warm_log, "bench.warm")
+    warm_rows = json.loads(warm_out.read_text())
+    print("sam build...", file=sys.stderr)
+    art = artifacts.measure()
+    print("waiting for the table-size runs...", file=sys.stderr)
+    results = {}
+    for name, (out, log, process) in sizes.items():
+        _wait(process, log, f"bench.scaling ({name})")
+        results[name] = json.loads(out.read_text())
+    return results, cold, warm_rows, art
+
+
+def main() -> int:
+    started = time.perf_counter()
+    reps = int(os.environ.get("BENCH_REPS", "5"))
+    iterations = int(os.environ.get("BENCH_ITERATIONS", "30"))
+    cpus = _cpus()
+    timing_cpu, load_cpu = (cpus[0], cpus[-1]) if len(cpus) > 1 else (None, None)
+    with tempfile.TemporaryDirectory(prefix="bench-") as scratch_name:
+        scratch = Path(scratch_name)
+        sizes = {}
+        for name, spec in (("small", SMALL), ("large", LARGE)):
+            patients, gauges = spec.split(",")
+            out, log = scratch / f"{name}.json", scratch / f"{name}.log"
+            sizes[name] = (out, log, _start(["bench.scaling", str(out), patients, gauges], load_cpu, log))
+        try:
+            results, cold, warm_rows, art = _timed(sizes, timing_cpu, reps, iterations, scratch)
+        finally:
+            for _, _, process in sizes.values():
+                if process.poll() is None:
+                    process.kill()
+    small, large = results["small"], results["large"]
+    rows = table(cold, warm_rows, small, large, art)
+    elapsed = time.perf_counter() - started
+    built = f"rebuilt in {art['build_s']:.0f} s" if art["rebuilt"] else "reused: newer than every source"
+    notes = [
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"in {elapsed / 60:.1f} min (`make bench`).",
+        "Row 1: CPU time (user + system) of a fresh `python -S -I` process with the function's Lambda sys.path "
+        "(code dir, layers/clinic, site-packages) importing the handler and answering one request against a local "
+        "DynamoDB (moto server), over the same for a process that creates a boto3 DynamoDB client and does one "
+        f"GetItem; median of {reps} interleaved pairs. Wall-time ratio beside it.",
+        f"Row 2: CPU time of the request outside DynamoDB calls (botocore before-call .. after-call), median of "
+        f"{iterations} warm requests, over a bare Powertools resolver with validation and an equivalent pydantic "
+        "model replaying the same calls (bench/baseline.py).",
+        f"Rows 3-4: moto in-process; the measured clinic is seeded identically, other clinics fill the table: "
+        f"{small['items_loaded']:,} items loaded in {small['load_s']:.0f} s (small), "
+        f"{large['items_loaded']:,} in {large['load_s']:.0f} s (large). Read = ScannedCount for Query, items "
+        "returned for GetItem/BatchGetItem.",
+        f"Row 5: `sam build` into .aws-sam/bench-build ({built}); sizes unzipped.",
+    ]
+    text = render(rows, notes)
+    print(text)
+    RESULTS.write_text("# `make bench` results\n\n" + text, encoding="utf-8")
+    return 0 if all(ok for *_, ok in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
