@@ -145,10 +145,15 @@ class LocalGateway:
         self.routes = RouteTable(api_routes(template, overrides))
         self._modules: dict[str, ModuleType] = {}
         self._import_lock = threading.Lock()
-        # One invocation at a time in this process, whatever the function: Powertools keeps the current
+        # One API invocation at a time in this process, whatever the function: Powertools keeps the current
         # event in a class attribute (BaseRouter.current_event), shared by every resolver of the process,
-        # so two handlers running at once (even of different functions) would read each other's request.
-        self._function_locks = {name: _INVOKE_LOCK for name in self.functions}
+        # so two API handlers running at once (even of different functions) would read each other's
+        # request. Functions without a resolver (the authorizer, scheduled jobs) are one container each,
+        # so a long job run does not hold up requests.
+        self._function_locks = {
+            name: _INVOKE_LOCK if any(e.get("Type") == "Api" for e in spec.events.values()) else threading.RLock()
+            for name, spec in self.functions.items()
+        }
         self._auth_cache: dict[tuple[str, tuple[str, ...]], tuple[float, _AuthResult]] = {}
         self._servers: list[ThreadingHTTPServer] = []
         if set_environment:
