@@ -28,7 +28,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 help:
 	@echo "make run        local API on http://127.0.0.1:$${PORT:-3000} (PORT to change)"
-	@echo "make test       lint, pytest, sam validate --lint, security, sam build (what CI runs)"
+	@echo "make test       lint, typecheck, pytest, sam validate --lint, security, sam build (what CI runs)"
 	@echo "make lint | format | pytest | typecheck | validate | security | build | bench | openapi | events"
 	@echo "make deploy     sam build && sam deploy (CONFIG_ENV=prod for production)"
 	@echo "make clean      remove build output and caches (distclean also removes .venv)"
@@ -47,6 +47,7 @@ run: $(STAMP)
 # Each step is its own recipe line, so the first failure stops make with a non-zero status.
 test: $(STAMP)
 	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory typecheck
 	$(MAKE) --no-print-directory pytest
 	$(MAKE) --no-print-directory validate
 	$(MAKE) --no-print-directory security

@@ -97,7 +97,7 @@ def _check_body(app: APIGatewayRestResolver) -> None:
     if "NaN" in body or "Infinity" in body:
         # Python's json accepts these words; JSON does not. Parse strictly only when they may be there.
         try:
-            json.loads(event.decoded_body, parse_constant=_not_json)
+            json.loads(event.decoded_body or "", parse_constant=_not_json)
         except ValueError:
             raise BadRequest from None
 
@@ -218,7 +218,7 @@ def api(
     # Each function's own schema declares X-User-Token; local/openapi.py merges them into one document.
     app.configure_openapi(title=TITLE, version=VERSION, security_schemes=SECURITY_SCHEMES)
     # Powertools runs its request validation before any user middleware; the access check must come first.
-    app._request_validation_middleware = _guard(
+    app._request_validation_middleware = _guard(  # type: ignore[assignment]
         patient, path_parameter, app._request_validation_middleware, idempotent, audit_ids
     )
 

@@ -32,7 +32,7 @@ class ConditionFailed(Exception):
 
 def _value(value: Any) -> dict[str, Any]:
     # boto3 refuses floats (they are not exact); a float's shortest repr is what the client sent.
-    return _ser.serialize(Decimal(repr(value)) if isinstance(value, float) else value)
+    return dict(_ser.serialize(Decimal(repr(value)) if isinstance(value, float) else value))
 
 
 def _item(values: Mapping[str, Any]) -> dict[str, Any]:

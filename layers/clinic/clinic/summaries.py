@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -35,7 +35,7 @@ def _hours(after: str, upto: str) -> Iterable[str]:
         hour += timedelta(hours=1)
 
 
-def _stats(gauges: list[Mapping[str, Any]]) -> dict[str, Any]:
+def _stats(gauges: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     values = [float(g["value"]) for g in gauges]
     normalized = [
         (float(g["value"]) - float(g["scale_min"])) / (float(g["scale_max"]) - float(g["scale_min"])) for g in gauges
