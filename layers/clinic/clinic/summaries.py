@@ -62,11 +62,10 @@ class Run:
         self.days_recomputed = 0
         self.patients = 0
 
-    def recompute(self, days: set[Day]) -> None:
+    def recompute(self, days: set[Day], patients: Mapping[int, Mapping[str, Any]]) -> None:
         by_patient: dict[int, set[tuple[str, date]]] = defaultdict(set)
         for patient_id, gauge_type, day in days:
             by_patient[patient_id].add((gauge_type, day))
-        patients = store.get_patients(list(by_patient))
         for done, (patient_id, patient_days) in enumerate(sorted(by_patient.items()), start=1):
             patient = patients.get(patient_id)
             if patient is not None:
@@ -94,7 +93,7 @@ class Run:
         self.days_recomputed += len(days)
 
 
-def _changed_days(run: Run, after: str, upto: str) -> set[Day]:
+def _changed_days(run: Run, after: str, upto: str) -> tuple[set[Day], dict[int, dict[str, Any]]]:
     """The (patient, type, local day)s touched by gauge writes and deletions in (after, upto]."""
     touched: set[tuple[int, str, str]] = set()
     rezoned: set[int] = set()
@@ -114,7 +113,7 @@ def _changed_days(run: Run, after: str, upto: str) -> set[Day]:
     }
     for pid in rezoned & patients.keys():
         days |= _patient_days(run, patients[pid])
-    return days
+    return days, patients
 
 
 def _patient_days(run: Run, patient: Mapping[str, Any]) -> set[Day]:
@@ -130,12 +129,14 @@ def _patient_days(run: Run, patient: Mapping[str, Any]) -> set[Day]:
     return days
 
 
-def _all_days(run: Run) -> set[Day]:
+def _all_days(run: Run) -> tuple[set[Day], dict[int, dict[str, Any]]]:
     """Every day of every patient, for a full rebuild: clinic by clinic, patient by patient (Query only)."""
     days: set[Day] = set()
+    patients: dict[int, dict[str, Any]] = {}
     for patient in store.all_patients():
         days |= _patient_days(run, patient)
-    return days
+        patients[patient["id"]] = patient
+    return days, patients
 
 
 def run_job(full: bool = False, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
@@ -146,8 +147,8 @@ def run_job(full: bool = False, progress: Callable[[int, int], None] | None = No
     upto = clock.iso(clock.now() - SETTLE)
     run = Run(progress)
     full = full or previous is None
-    days = _all_days(run) if full else _changed_days(run, previous, upto)  # type: ignore[arg-type]
-    run.recompute(days)
+    days, patients = _all_days(run) if full else _changed_days(run, previous, upto)  # type: ignore[arg-type]
+    run.recompute(days, patients)  # the patients read while finding the days: not read twice
     # If an overlapping run advanced the checkpoint first, both wrote the same summaries.
     with contextlib.suppress(store.ConditionFailed):
         store.put_checkpoint(JOB, upto, previous)
