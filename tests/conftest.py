@@ -4,6 +4,8 @@ the local HTTP API) and the API Gateway event builder for handler tests."""
 from __future__ import annotations
 
 import importlib
+import io
+import logging
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -127,3 +129,18 @@ def make_event_fixture() -> Callable[..., dict[str, Any]]:
 @pytest.fixture
 def lambda_context() -> events.LambdaContext:
     return events.LambdaContext("TestFunction", memory_mb=512, timeout_seconds=10)
+
+
+@pytest.fixture
+def service_log() -> Iterator[io.StringIO]:
+    """Every line the functions' Powertools logger writes, formatted as CloudWatch receives them (the
+    logger's own handler binds its stream at import, so capture with a second handler)."""
+    import clinic.http  # noqa: F401  (creates the service logger)
+
+    log = logging.getLogger("patients-api")
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(log.handlers[0].formatter)
+    log.addHandler(handler)
+    yield stream
+    log.removeHandler(handler)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -494,17 +493,8 @@ def test_patients_admin_audit_prints_a_patients_trail(clinic: dict[str, Any], ca
 
 
 @pytest.fixture
-def logged() -> Iterator[io.StringIO]:
-    """Every line the functions' Powertools logger writes, formatted as in CloudWatch."""
-    import clinic.http  # noqa: F401  (creates the service logger)
-
-    log = logging.getLogger("patients-api")
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(log.handlers[0].formatter)
-    log.addHandler(handler)
-    yield stream
-    log.removeHandler(handler)
+def logged(service_log: io.StringIO) -> io.StringIO:
+    return service_log
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -55,18 +54,10 @@ def _needles() -> list[str]:
 
 
 @pytest.fixture
-def captured(caplog: pytest.LogCaptureFixture) -> Iterator[io.StringIO]:
-    """The Powertools logger's lines as CloudWatch receives them (its handler's stream is bound at import)."""
-    import clinic.http  # noqa: F401
-
+def captured(caplog: pytest.LogCaptureFixture, service_log: io.StringIO) -> io.StringIO:
+    """The Powertools logger's lines as CloudWatch receives them, at INFO and above."""
     caplog.set_level(logging.INFO)
-    log = logging.getLogger("patients-api")
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(log.handlers[0].formatter)
-    log.addHandler(handler)
-    yield stream
-    log.removeHandler(handler)
+    return service_log
 
 
 def test_no_canary_in_logs_metrics_audit_or_other_callers_bodies(
