@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import os
 import random
 from collections.abc import Iterator
 from typing import Any
@@ -92,6 +93,29 @@ def lean_moto() -> Iterator[None]:
     finally:
         models.copy = copy  # type: ignore[attr-defined]
         Table.all_items, Table.query = sorted_all_items, table_query  # type: ignore[method-assign]
+
+
+@contextlib.contextmanager
+def in_memory_tables(template: dict[str, Any]) -> Iterator[Any]:
+    """moto in-process (lean) with the template's tables and the functions' environment; yields a client."""
+    import boto3
+    from clinic import settings
+    from moto import mock_aws
+
+    from local.dynamodb import create_tables
+    from local.template import environment
+
+    os.environ.update(
+        {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}
+    )
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
+        os.environ.pop(name, None)
+    os.environ.update(environment(template))
+    with mock_aws(), lean_moto():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        create_tables(template, client=client)
+        settings.reset()
+        yield client
 
 
 def other_clinics(first_clinic: int, first_patient: int, patients: int, per_clinic: int = 100) -> list[dict[str, Any]]:

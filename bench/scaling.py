@@ -9,7 +9,6 @@ size is a request whose cost grows with the table.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from datetime import timedelta
@@ -19,7 +18,7 @@ from bench import bulk, scenario
 from bench.calls import CallLog
 from bench.warm import _load
 from local.events import LambdaContext
-from local.template import environment, function_specs, load_template
+from local.template import function_specs, load_template
 
 NEW_GAUGES = 1000
 NEW_PATIENTS = 10  # the new gauges belong to 10 patients of the measured clinic
@@ -39,24 +38,10 @@ def _variants(world: scenario.World) -> list[tuple[str, str, dict[str, Any]]]:
 
 
 def measure(patients: int, gauges: int) -> dict[str, Any]:
-    from moto import mock_aws
-
-    from local.dynamodb import create_tables
-
     template = load_template()
-    os.environ.update(
-        {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}
-    )
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
-        os.environ.pop(name, None)
-    os.environ.update(environment(template))
-    with mock_aws(), bulk.lean_moto():
-        import boto3
-
-        create_tables(template, client=boto3.client("dynamodb", region_name="us-east-1"))
+    with bulk.in_memory_tables(template):
         from clinic import clock, ids, settings, store, summaries
 
-        settings.reset()
         world = scenario.seed(1)
         seeded_patients = len(world.listed) + len(world.add_pool) + len(world.remove_pool)
         seeded_gauges = scenario.GAUGES + len(world.gauge_pool)

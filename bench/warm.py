@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import re
 import statistics
 import sys
@@ -19,7 +18,7 @@ from typing import Any
 from bench import baseline, bulk, scenario
 from bench.calls import CallLog
 from local.events import LambdaContext
-from local.template import api_routes, environment, function_specs, load_template
+from local.template import api_routes, function_specs, load_template
 
 GOAL = 1.5
 
@@ -71,27 +70,13 @@ def _replica(client: Any, table: str) -> str:
 
 
 def measure(iterations: int = 30, warmup: int = 5) -> list[dict[str, Any]]:
-    from moto import mock_aws
-
-    from local.dynamodb import create_tables
-
     template = load_template()
-    os.environ.update(
-        {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}
-    )
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
-        os.environ.pop(name, None)
-    os.environ.update(environment(template))
     routed = {route.function_id for route in api_routes(template)}
     specs = [s for s in function_specs(template) if s.logical_id in routed]
     rows = []
-    with mock_aws(), bulk.lean_moto():
-        import boto3
-
-        create_tables(template, client=boto3.client("dynamodb", region_name="us-east-1"))
+    with bulk.in_memory_tables(template):
         from clinic import settings
 
-        settings.reset()
         runs = iterations + warmup + 1
         started = time.perf_counter()
         world = scenario.seed(runs)
