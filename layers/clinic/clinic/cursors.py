@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import json
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from clinic.errors import ValidationFailed
+
+T = TypeVar("T")
 
 
 def digest(*query: Any) -> str:
@@ -31,9 +35,25 @@ def decode(cursor: str, query_digest: str) -> tuple[int, Any]:
         if data["q"] != query_digest or not isinstance(page, int) or page < 1:
             raise ValueError
     except (ValueError, KeyError, TypeError, UnicodeDecodeError):
-        raise ValidationFailed({"cursor": ["is invalid"]}) from None
+        raise invalid() from None
     return page, anchor
 
 
 def invalid() -> ValidationFailed:
     return ValidationFailed({"cursor": ["is invalid"]})
+
+
+def window(page_size: int, skip: int) -> int:
+    """How many rows to read for a page: the rows skipped, the page, and one to tell whether more follow."""
+    return skip + page_size + 1
+
+
+def page_of(
+    rows: Iterable[T], *, page: int, page_size: int, skip: int, anchor: Callable[[T], Any], query_digest: str
+) -> tuple[list[T], dict[str, Any]]:
+    """The page's rows and the contract's `meta` (whose `next_cursor` points after the page's last row)."""
+    taken = list(itertools.islice(rows, window(page_size, skip)))
+    page_rows = taken[skip : skip + page_size]
+    has_more = len(taken) > skip + page_size
+    next_cursor = encode(page, anchor(page_rows[-1]), query_digest) if has_more and page_rows else None
+    return page_rows, {"page": page, "page_size": page_size, "has_more": has_more, "next_cursor": next_cursor}

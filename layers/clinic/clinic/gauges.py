@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -116,22 +115,19 @@ def list_gauges(
         if anchor is None or anchor[0] != patient["id"]:
             raise cursors.invalid()
         after, page, skip = (anchor[2], anchor_id), previous_page + 1, 0
-    want = skip + page_size + 1
-    rows = list(
-        itertools.islice(
-            store.query_gauges(
-                patient["id"], gauge_type, start=start, end=end, newest_first=order == "desc", after=after, limit=want
-            ),
-            want,
-        )
+    rows = store.query_gauges(
+        patient["id"],
+        gauge_type,
+        start=start,
+        end=end,
+        newest_first=order == "desc",
+        after=after,
+        limit=cursors.window(page_size, skip),
     )
-    page_rows = rows[skip : skip + page_size]
-    has_more = len(rows) > skip + page_size
-    next_cursor = cursors.encode(page, page_rows[-1]["id"], query) if has_more and page_rows else None
-    return {
-        "gauges": [present(g) for g in page_rows],
-        "meta": {"page": page, "page_size": page_size, "has_more": has_more, "next_cursor": next_cursor},
-    }
+    page_rows, meta = cursors.page_of(
+        rows, page=page, page_size=page_size, skip=skip, anchor=lambda g: g["id"], query_digest=query
+    )
+    return {"gauges": [present(g) for g in page_rows], "meta": meta}
 
 
 def delete(patient: Mapping[str, Any], gauge_id: str) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import heapq
-import itertools
 import random
 import time
 from collections.abc import Iterator, Mapping
@@ -179,17 +178,13 @@ def list_patients(
             raise cursors.invalid()
         after, page, skip = store.namekey(anchor), previous_page + 1, 0
 
-    want = skip + page_size + 1
-    if "@" in term:
-        rows = _by_email(caller, actives, term, after)[:want]
-    else:
-        rows = list(itertools.islice(_entries(caller, actives, term, after, want), want))
-    page_rows = rows[skip : skip + page_size]
-    has_more = len(rows) > skip + page_size
+    want = cursors.window(page_size, skip)
+    rows = _by_email(caller, actives, term, after) if "@" in term else _entries(caller, actives, term, after, want)
+    page_rows, meta = cursors.page_of(
+        rows, page=page, page_size=page_size, skip=skip, anchor=lambda r: r["patient_id"], query_digest=query
+    )
     found = store.get_patients([r["patient_id"] for r in page_rows])
-    patients = [present(found[r["patient_id"]]) for r in page_rows if r["patient_id"] in found]
-    next_cursor = cursors.encode(page, page_rows[-1]["patient_id"], query) if has_more and page_rows else None
     return {
-        "patients": patients,
-        "meta": {"page": page, "page_size": page_size, "has_more": has_more, "next_cursor": next_cursor},
+        "patients": [present(found[r["patient_id"]]) for r in page_rows if r["patient_id"] in found],
+        "meta": meta,
     }
