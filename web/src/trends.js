@@ -1,0 +1,170 @@
+// Trends: daily or weekly means of every gauge type (GET .../gauges/summary, computed by the scheduled
+// job) on each type's scale, and questionnaire totals over their severity bands, for a chosen date range
+// of the patient's own calendar days.
+
+import { html } from "htm/preact";
+import { useState } from "preact/hooks";
+import { api } from "./api.js";
+import { MeansChart, ScoresChart } from "./chart.js";
+import { DEFAULT_SCALES, addDays, dateTime, gaugeLabel, mondayOf, todayIn } from "./format.js";
+import { Empty, ErrorState, Field, Loading, useResource } from "./ui.js";
+
+const RANGES = [
+  ["30", "Last 30 days"],
+  ["90", "Last 90 days"],
+  ["365", "Last 12 months"],
+  ["custom", "Custom dates"],
+];
+const TYPE_ORDER = Object.keys(DEFAULT_SCALES);
+const MAX_DAYS = 731;
+
+let instrumentsPromise = null;
+/** The instruments (their wording and severity bands) change only with a deployment: read them once. */
+export function instruments() {
+  if (!instrumentsPromise) {
+    instrumentsPromise = api("GET", "/v1/instruments").then((r) => r.body.instruments);
+    instrumentsPromise.catch(() => {
+      instrumentsPromise = null;
+    });
+  }
+  return instrumentsPromise;
+}
+
+function periodStarts(start, end, period) {
+  const out = [];
+  for (let d = period === "week" ? mondayOf(start) : start; d <= end; d = addDays(d, period === "week" ? 7 : 1)) out.push(d);
+  return out;
+}
+
+function byType(summaries) {
+  const groups = new Map();
+  for (const row of summaries) {
+    if (!groups.has(row.gauge_type)) groups.set(row.gauge_type, []);
+    groups.get(row.gauge_type).push(row);
+  }
+  const rank = (t) => (TYPE_ORDER.includes(t) ? TYPE_ORDER.indexOf(t) : TYPE_ORDER.length);
+  return [...groups.entries()].sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
+/** The y range: the type's scale, widened if a gauge used another (never clip a value). */
+function rangeOf(type, rows, scales) {
+  const [low, high] = scales[type] || DEFAULT_SCALES[type] || [Math.min(...rows.map((r) => r.min)), Math.max(...rows.map((r) => r.max))];
+  return [Math.min(low, ...rows.map((r) => r.min)), Math.max(high, ...rows.map((r) => r.max))];
+}
+
+export function Trends({ patient, revision }) {
+  const today = todayIn(patient.time_zone);
+  const [period, setPeriod] = useState("day");
+  const [range, setRange] = useState("30");
+  const [custom, setCustom] = useState({ start: addDays(today, -29), end: today });
+  const days = range === "custom" ? null : Number(range);
+  const end = days ? today : custom.end;
+  const requestedStart = days ? addDays(today, -(days - 1)) : custom.start;
+  const start = period === "week" ? mondayOf(requestedStart) : requestedStart;
+
+  const summary = useResource(
+    async (signal) => {
+      const { body } = await api("GET", `/v1/patients/${patient.id}/gauges/summary`, {
+        signal,
+        query: { period, start_date: start, end_date: end },
+      });
+      // Types without a default scale: their scale is on any of their gauges.
+      const scales = {};
+      const unknown = [...new Set(body.summaries.map((s) => s.gauge_type))].filter((t) => !DEFAULT_SCALES[t]);
+      await Promise.all(
+        unknown.map(async (type) => {
+          const gauges = await api("GET", `/v1/patients/${patient.id}/gauges`, { signal, query: { gauge_type: type, page_size: 1 } });
+          const g = gauges.body.gauges[0];
+          if (g) scales[type] = [g.scale_min, g.scale_max];
+        }),
+      );
+      return { ...body, scales };
+    },
+    [patient.id, period, start, end, revision],
+  );
+
+  const rangeErrors = (summary.error && summary.error.fields) || {};
+  const tooLong = range === "custom" && start <= end && periodStarts(start, end, "day").length > MAX_DAYS;
+  const groups = summary.data ? byType(summary.data.summaries).filter(([type]) => type !== "phq9" && type !== "gad7") : [];
+
+  return html`
+    <section class="card" aria-labelledby="trends-heading">
+      <div class="card-head">
+        <h2 id="trends-heading">${period === "week" ? "Weekly" : "Daily"} means</h2>
+        ${summary.data && summary.data.meta.complete_through
+          ? html`<p class="muted small">Includes gauges recorded up to ${dateTime(summary.data.meta.complete_through, patient.time_zone)}.</p>`
+          : null}
+      </div>
+      <form class="toolbar" aria-label="Chart options" onSubmit=${(e) => e.preventDefault()}>
+        <fieldset class="segmented">
+          <legend>Period</legend>
+          ${[["day", "Daily"], ["week", "Weekly"]].map(
+            ([value, label]) => html`<label><input type="radio" name="period" value=${value} checked=${period === value} onChange=${() => setPeriod(value)} />${label}</label>`,
+          )}
+        </fieldset>
+        <${Field} label="Date range" name="range" render=${(attrs) => html`
+          <select ...${attrs} value=${range} onChange=${(e) => setRange(e.currentTarget.value)}>
+            ${RANGES.map(([value, label]) => html`<option value=${value}>${label}</option>`)}
+          </select>`} />
+        ${range === "custom"
+          ? html`
+              <${Field} label="From" name="start_date" type="date" value=${custom.start} max=${today} errors=${rangeErrors}
+                onChange=${(e) => e.currentTarget.value && setCustom((c) => ({ ...c, start: e.currentTarget.value }))} />
+              <${Field} label="To" name="end_date" type="date" value=${custom.end} max=${today} errors=${rangeErrors}
+                onChange=${(e) => e.currentTarget.value && setCustom((c) => ({ ...c, end: e.currentTarget.value }))} />`
+          : null}
+      </form>
+      ${tooLong ? html`<p class="notice notice-warning" role="status">Choose at most ${MAX_DAYS} days.</p>` : null}
+      ${summary.error && !summary.error.fields
+        ? html`<${ErrorState} error=${summary.error} onRetry=${summary.reload} unavailable="Trends are not available on this server yet." />`
+        : summary.loading && !summary.data
+          ? html`<${Loading} label="Loading trends…" />`
+          : summary.error
+            ? null
+            : groups.length === 0
+              ? html`<${Empty}>No gauges between ${start} and ${end}.</${Empty}>`
+              : html`<div class=${`charts${summary.loading ? " is-loading" : ""}`} aria-busy=${summary.loading ? "true" : "false"}>
+                  ${groups.map(
+                    ([type, rows]) => html`<${MeansChart} key=${type} id=${`means-${type}`} rows=${rows} label=${gaugeLabel(type)}
+                      periods=${periodStarts(start, end, period)} periodName=${period} range=${rangeOf(type, rows, summary.data.scales)} />`,
+                  )}
+                </div>`}
+    </section>
+    <${ScoreHistory} patient=${patient} start=${start} end=${end} revision=${revision} />`;
+}
+
+/** Questionnaire totals in the same date range, one chart per instrument the patient has answered. */
+function ScoreHistory({ patient, start, end, revision }) {
+  const history = useResource(
+    async (signal) => {
+      const all = await instruments();
+      const lists = await Promise.all(
+        all.map((instrument) =>
+          api("GET", `/v1/patients/${patient.id}/assessments`, {
+            signal,
+            query: { instrument: instrument.code, start_date: start, end_date: end, order: "asc", page_size: 100 },
+          }).then((r) => ({ instrument, assessments: r.body.assessments })),
+        ),
+      );
+      return lists.filter((l) => l.assessments.length > 0);
+    },
+    [patient.id, start, end, revision],
+  );
+  if (history.error && history.error.routeAbsent) return null;
+  return html`
+    <section class="card" aria-labelledby="scores-heading">
+      <div class="card-head"><h2 id="scores-heading">Questionnaires</h2></div>
+      ${history.error
+        ? html`<${ErrorState} error=${history.error} onRetry=${history.reload} />`
+        : !history.data
+          ? html`<${Loading} label="Loading questionnaires…" />`
+          : history.data.length === 0
+            ? html`<${Empty}>No questionnaires between ${start} and ${end}.</${Empty}>`
+            : html`<div class="charts">
+                ${history.data.map(
+                  ({ instrument, assessments }) =>
+                    html`<${ScoresChart} key=${instrument.code} id=${`scores-${instrument.code}`} instrument=${instrument} assessments=${assessments} timeZone=${patient.time_zone} />`,
+                )}
+              </div>`}
+    </section>`;
+}
