@@ -24,13 +24,21 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export PIP := $(CURDIR)/$(BIN)/python -m pip
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv run test lint pytest typecheck validate security build format bench deploy openapi events clean distclean
+# The web app (web/): npm installs the pinned lock (web/package-lock.json), esbuild bundles it into web/dist.
+WEB_STAMP := web/node_modules/.package-lock.json
+WEB_DIST := web/dist/index.html
+WEB_SOURCES := $(wildcard web/src/* web/public/*) web/build.mjs web/package.json
+# The browser tests (tests/e2e) drive Debian's chromium through Playwright (never a downloaded browser).
+CHROMIUM ?= $(firstword $(wildcard /usr/lib/chromium/chromium) $(shell command -v chromium chromium-browser 2>/dev/null))
+export CHROMIUM
+
+.PHONY: help venv run test lint pytest typecheck validate security build web browser format bench deploy openapi events clean distclean
 
 help:
-	@echo "make run        local API on http://127.0.0.1:$${PORT:-3000} (PORT to change)"
+	@echo "make run        local API and web app on http://127.0.0.1:$${PORT:-3000}/ (PORT to change)"
 	@echo "make test       lint, typecheck, pytest, sam validate --lint, security, sam build (what CI runs)"
-	@echo "make lint | format | pytest | typecheck | validate | security | build | bench | openapi | events"
-	@echo "make deploy     sam build && sam deploy (CONFIG_ENV=prod for production)"
+	@echo "make lint | format | pytest | typecheck | validate | security | build | web | bench | openapi | events"
+	@echo "make deploy     sam build && sam deploy, then upload web/dist (CONFIG_ENV=prod for production)"
 	@echo "make clean      remove build output and caches (distclean also removes .venv)"
 
 venv: $(STAMP)
@@ -41,8 +49,22 @@ $(STAMP): requirements/dev.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
-run: $(STAMP)
+run: $(STAMP) $(WEB_DIST)
 	$(BIN)/python -m local.server
+
+# web/dist: rebuilt when a source or the lock changes (make run, make build and make pytest need it).
+web: $(WEB_DIST)
+
+$(WEB_DIST): $(WEB_STAMP) $(WEB_SOURCES)
+	cd web && node build.mjs
+
+$(WEB_STAMP): web/package-lock.json web/package.json
+	@command -v npm >/dev/null || { echo "web/ needs Node.js 18+ and npm: apt-get install -y nodejs npm" >&2; exit 1; }
+	cd web && npm ci --no-audit --no-fund
+	touch $@
+
+browser:
+	@test -n "$(CHROMIUM)" || { echo "tests/e2e need Chromium: apt-get install -y chromium (Debian/Ubuntu; .ci/run does it), or CHROMIUM=/path/to/chrome make test" >&2; exit 1; }
 
 # Each step is its own recipe line, so the first failure stops make with a non-zero status.
 test: $(STAMP)
@@ -57,7 +79,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-pytest: $(STAMP)
+pytest: $(STAMP) $(WEB_STAMP) browser
 	$(BIN)/pytest
 
 typecheck: $(STAMP)
@@ -78,7 +100,7 @@ $(CHECKOV_STAMP): requirements/checkov.txt $(STAMP)
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements/checkov.txt
 	touch $@
 
-build: $(STAMP)
+build: $(STAMP) $(WEB_DIST)
 	$(SAM) build
 
 format: $(STAMP)
@@ -92,9 +114,11 @@ bench: $(STAMP)
 		echo "bench/run.py does not exist yet" >&2; exit 1; \
 	fi
 
-deploy: $(STAMP)
+# The stack first (its outputs name the bucket), then the app's files into the bucket.
+deploy: $(STAMP) $(WEB_DIST)
 	$(SAM) build
 	$(SAM) deploy --config-env $(CONFIG_ENV)
+	$(BIN)/python -m local.publish_web --config-env $(CONFIG_ENV)
 
 openapi: $(STAMP)
 	$(BIN)/python -m local.openapi
@@ -104,8 +128,8 @@ events: $(STAMP)
 	$(BIN)/python -m local.sample_events
 
 clean:
-	rm -rf .aws-sam .pytest_cache .ruff_cache .mypy_cache .hypothesis
+	rm -rf .aws-sam .pytest_cache .ruff_cache .mypy_cache .hypothesis web/dist
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) web/node_modules

@@ -1,4 +1,5 @@
-"""`make run`: the API on http://127.0.0.1:3000 over an embedded DynamoDB, with a seeded demo clinic."""
+"""`make run`: the API and the web app on http://127.0.0.1:3000 over an embedded DynamoDB, with a seeded demo
+clinic."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import threading
 from pathlib import Path
 
 from local.dynamodb import create_tables, free_port, start_embedded
-from local.gateway import LocalGateway, start_schedules
+from local.gateway import start_schedules
 from local.seed import seed_demo
 from local.template import REGION, load_template
+from local.webapp import AppGateway
 
 ENV_FILE = Path(".local/run.env")
 
@@ -51,7 +53,7 @@ def main() -> None:
 
     template = load_template()
     tables = create_tables(template, endpoint_url=endpoint)
-    gateway = LocalGateway(template)  # sets the functions' environment (TABLE_NAME, ...) before seeding
+    gateway = AppGateway(template)  # sets the functions' environment (TABLE_NAME, ...) before seeding
     demo = seed_demo()
     server = gateway.serve(host, port)
     url = server.url  # type: ignore[attr-defined]
@@ -59,6 +61,7 @@ def main() -> None:
     lines = [
         "",
         f"Patients API (local): {url}   (stage '{gateway.stage}' is not part of local URLs)",
+        f"Web app:              {url}/" if gateway.web.built else "Web app:              not built (make build)",
         f"DynamoDB endpoint:    {endpoint}   tables: {', '.join(tables)}",
     ]
     lines.append(f"Demo clinic:          {demo['clinic_id']}")
