@@ -1,4 +1,4 @@
-"""`make bench`: every performance figure of issue 8 in one run, one table (stdout and bench/results.md),
+"""`make bench`: every performance figure of issue 8 (and the web app's budget, issue 16) in one run, one table (stdout and bench/results.md),
 each row with its goal; exits 1 when a goal is missed.
 
 Rows 3-4 (table sizes) run in background processes on the second CPU while rows 1-2 (timings) run on the
@@ -23,7 +23,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import artifacts, coldstart, warm  # noqa: E402
+from bench import artifacts, coldstart, warm, web  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results.md"
 SMALL = os.environ.get("BENCH_SMALL", "1000,10000")
@@ -67,7 +67,9 @@ def _kb(size: int) -> str:
     return f"{size / 1024:,.1f} KB" if size < 1024 * 1024 else f"{size / 1024 / 1024:,.1f} MB"
 
 
-def table(cold: list[dict[str, Any]], warm_rows: list[dict[str, Any]], small: dict, large: dict, art: dict) -> list:
+def table(
+    cold: list[dict[str, Any]], warm_rows: list[dict[str, Any]], small: dict, large: dict, art: dict, app: dict
+) -> list:
     """(row, measurement, figure, goal, ok) for every figure."""
     rows = []
     for r in cold:
@@ -108,6 +110,15 @@ def table(cold: list[dict[str, Any]], warm_rows: list[dict[str, Any]], small: di
                 "pinned packages only, no caches/tests" if r["artifact"] == "DependenciesLayer" else "no caches/tests"
             )
             rows.append(("5 artifact", r["artifact"], figure, goal, r["ok"]))
+    figure = (
+        f"{_kb(app['js_gzip_bytes'])} gzipped ({_kb(app['js_bytes'])} minified; CSS {_kb(app['css_gzip_bytes'])} gzipped; "
+        f"every file {_kb(app['all_gzip_bytes'])})"
+    )
+    rows.append(("6 web app", "JavaScript, all of it", figure, f"<= {_kb(web.JS_GOAL_BYTES)} gzipped", app["js_ok"]))
+    figure = f"sign-in {app['sign_in_ms']:.0f} ms; patient list {app['patient_list_ms']:.0f} ms"
+    rows.append(
+        ("6 web app", "first page interactive", figure, f"< {web.INTERACTIVE_GOAL_MS} ms", app["interactive_ok"])
+    )
     return rows
 
 
@@ -134,12 +145,16 @@ def _timed(sizes: dict, timing_cpu: int | None, reps: int, iterations: int, scra
     warm_rows = json.loads(warm_out.read_text())
     print("sam build...", file=sys.stderr)
     art = artifacts.measure()
+    print("web app: build and time to interactive...", file=sys.stderr)
+    web_out, web_log = scratch / "web.json", scratch / "web.log"
+    _wait(_start(["bench.web", str(web_out)], timing_cpu, web_log), web_log, "bench.web")
+    app = json.loads(web_out.read_text())
     print("waiting for the table-size runs...", file=sys.stderr)
     results = {}
     for name, (out, log, process) in sizes.items():
         _wait(process, log, f"bench.scaling ({name})")
         results[name] = json.loads(out.read_text())
-    return results, cold, warm_rows, art
+    return results, cold, warm_rows, art, app
 
 
 def main() -> int:
@@ -156,13 +171,13 @@ def main() -> int:
             out, log = scratch / f"{name}.json", scratch / f"{name}.log"
             sizes[name] = (out, log, _start(["bench.scaling", str(out), patients, gauges], load_cpu, log))
         try:
-            results, cold, warm_rows, art = _timed(sizes, timing_cpu, reps, iterations, scratch)
+            results, cold, warm_rows, art, app = _timed(sizes, timing_cpu, reps, iterations, scratch)
         finally:
             for _, _, process in sizes.values():
                 if process.poll() is None:
                     process.kill()
     small, large = results["small"], results["large"]
-    rows = table(cold, warm_rows, small, large, art)
+    rows = table(cold, warm_rows, small, large, art, app)
     elapsed = time.perf_counter() - started
     built = f"rebuilt in {art['build_s']:.0f} s" if art["rebuilt"] else "reused: newer than every source"
     notes = [
@@ -180,6 +195,10 @@ def main() -> int:
         f"{large['items_loaded']:,} in {large['load_s']:.0f} s (large). Read = ScannedCount for Query, items "
         "returned for GetItem/BatchGetItem.",
         f"Row 5: `sam build` into .aws-sam/bench-build ({built}); sizes unzipped.",
+        f"Row 6: a fresh `web/` build (esbuild, minified, gzip -9 sizes from its manifest); time to interactive is the "
+        "app's own performance mark (sign-in form shown; patient list's first page shown, token already in the tab) "
+        f"from navigation start, in headless Chromium on one CPU against the local server, empty cache, median of "
+        f"{app['reps']} loads.",
     ]
     text = render(rows, notes)
     print(text)

@@ -8,7 +8,7 @@
 import { build } from "esbuild";
 import { createHash } from "node:crypto";
 import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join, relative } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 
@@ -27,24 +27,35 @@ const result = await build({
   format: "esm",
   target: ["es2022"],
   outdir: join(outdir, "assets"),
+  // The charts (uPlot) are a chunk of their own, fetched when a chart is first shown.
+  splitting: true,
   entryNames: "[name]-[hash]",
+  chunkNames: "[name]-[hash]",
   assetNames: "[name]-[hash]",
   metafile: true,
   legalComments: "none",
   sourcemap: false,
   logLevel: "warning",
+  absWorkingDir: here, // hashes do not depend on where the build runs
   define: { "process.env.NODE_ENV": '"production"' },
 });
 
-const outputs = Object.keys(result.metafile.outputs).map((p) => relative(outdir, p));
-const script = outputs.find((p) => p.endsWith(".js"));
-const style = outputs.find((p) => p.endsWith(".css"));
+// Metafile paths are relative to absWorkingDir; the page needs them relative to outdir.
+const outputs = Object.entries(result.metafile.outputs).map(([p, info]) => ({ path: relative(outdir, resolve(here, p)), info }));
+const entry = outputs.find((o) => o.path.endsWith(".js") && o.info.entryPoint);
+const script = entry.path;
+// The chunks the entry imports statically, fetched in parallel with it instead of after it.
+const preloads = entry.info.imports
+  .filter((i) => i.kind === "import-statement")
+  .map((i) => `<link rel="modulepreload" href="/${relative(outdir, resolve(here, i.path))}">`);
+const style = outputs.find((o) => o.path.endsWith(".css")).path;
 
 // public/ (icons) keeps its names; index.html gets the hashed names.
 cpSync(join(here, "public"), outdir, { recursive: true });
 const html = readFileSync(join(here, "src", "index.html"), "utf8")
   .replace("{{script}}", `/${script}`)
-  .replace("{{style}}", `/${style}`);
+  .replace("{{style}}", `/${style}`)
+  .replace("{{preload}}", preloads.join("\n  "));
 writeFileSync(join(outdir, "index.html"), html);
 
 function walk(dir) {

@@ -128,7 +128,7 @@ def test_a_patient_answers_a_gad7_in_the_instruments_own_wording(page: Page, sit
     require_route(site, "GET", "/v1/instruments", provider, issue=14)
     gad7 = _instrument(site, provider, "gad7")
     _invite_and_redeem(page, site, patient)
-    page.get_by_label("Questionnaire").select_option("gad7")
+    page.get_by_label("Questionnaire", exact=True).select_option("gad7")
     for item in gad7["items"]:
         expect(page.get_by_text(item["text"], exact=True)).to_be_visible()
     _answer(page, gad7, [1, 1, 2, 1, 0, 1, 1])
@@ -154,7 +154,7 @@ def test_phq9_item_9_raises_an_urgent_alert_acknowledged_and_resolved_in_the_inb
     phq9 = _instrument(site, token, "phq9")
     sign_in(page, token)
     page.goto(f"/#/patients/{sara['id']}/assessments")
-    page.get_by_label("Questionnaire").select_option("phq9")
+    page.get_by_label("Questionnaire", exact=True).select_option("phq9")
     _answer(page, phq9, [0, 0, 0, 0, 0, 0, 0, 0, 1])
     page.get_by_role("button", name="Record questionnaire").click()
     expect(page.get_by_text("Total 1 of 27: minimal.")).to_be_visible()
@@ -170,14 +170,17 @@ def test_phq9_item_9_raises_an_urgent_alert_acknowledged_and_resolved_in_the_inb
     alerts = api(site, "GET", f"/v1/patients/{sara['id']}/alerts", token).json()["alerts"]
     assert [(a["rule"], a["priority"], a["status"]) for a in alerts] == [("self_harm_risk", "urgent", "open")]
 
+    status = card.locator(".alert-head .badge").last
+    expect(status).to_have_text("Open")
     card.get_by_role("button", name="Acknowledge").click()
-    expect(card.get_by_text("Acknowledged", exact=True)).to_be_visible()
+    expect(status).to_have_text("Acknowledged")
     card.get_by_role("button", name="Resolve…").click()
     card.get_by_role("button", name="Resolve alert").click()
     expect(card.get_by_text("Resolution note can't be blank")).to_be_visible()
     card.get_by_label("Resolution note").fill("Called the patient; safety plan reviewed, no immediate risk.")
     card.get_by_role("button", name="Resolve alert").click()
-    expect(card.get_by_text("Resolved", exact=True)).to_be_visible()
+    expect(status).to_have_text("Resolved")
+    expect(card.get_by_text("Alert resolved.")).to_be_visible()
     (alert,) = api(site, "GET", f"/v1/patients/{sara['id']}/alerts?status=all", token).json()["alerts"]
     assert (alert["status"], alert["resolution_note"]) == (
         "resolved",
@@ -207,4 +210,5 @@ def test_phq9_item_9_raises_an_urgent_alert_acknowledged_and_resolved_in_the_inb
         == 200
     )
     card.get_by_role("button", name="Resolve alert").click()
-    expect(page.get_by_text("Alert is already resolved")).to_be_visible()
+    expect(card.get_by_text("Alert is already resolved")).to_be_visible()
+    expect(card.locator(".alert-head .badge").last).to_have_text("Resolved")

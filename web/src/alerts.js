@@ -21,7 +21,8 @@ function describeRule(rule, rules) {
   const id = Number(String(rule).replace("alert_rule:", ""));
   const found = (rules || []).find((r) => r.id === id);
   if (!found) return [`Clinic rule ${id}`, "A rule of this clinic on gauges"];
-  return [`${gaugeLabel(found.gauge_type)} ${found.operator} ${found.threshold}`, ruleSentence(found)];
+  const sign = { ">=": "≥", "<=": "≤" }[found.operator] || found.operator;
+  return [`${gaugeLabel(found.gauge_type)} ${sign} ${found.threshold}`, ruleSentence(found)];
 }
 
 function ruleSentence(r) {
@@ -80,9 +81,9 @@ function useAlerts(path, filters, revision, withPatients) {
 export function Inbox({ me }) {
   const [status, setStatus] = useState("open");
   const [priority, setPriority] = useState("");
-  const [revision, setRevision] = useState(0);
   const rules = useRules();
-  const list = useAlerts("/v1/alerts", { status, priority }, revision, true);
+  // An acknowledged or resolved alert changes in place; the list is read again when the filters change.
+  const list = useAlerts("/v1/alerts", { status, priority }, 0, true);
 
   return html`
     <div class="page">
@@ -101,7 +102,7 @@ export function Inbox({ me }) {
           </select>`} />
       </form>
       <${AlertList} list=${list} rules=${rules.data} me=${me} showPatient=${true}
-        onChanged=${() => setRevision((r) => r + 1)} emptyText=${status === "resolved" ? "No resolved alerts." : "No open alerts. All clear."} />
+        emptyText=${status === "resolved" ? "No resolved alerts." : "No open alerts. All clear."} />
     </div>`;
 }
 
@@ -162,12 +163,14 @@ function AlertCard({ alert: initial, rules, me, patient, showPatient, onChanged 
       setAlert(result.body);
       setResolving(false);
       setDone(action === "resolve" ? "Alert resolved." : "Alert acknowledged.");
-      onChanged(result.body);
+      if (onChanged) onChanged(result.body);
     } catch (error) {
       if (error.status === 409) {
+        // Resolved by someone else meanwhile: say so here, and offer nothing more to do on it.
         setDone(null);
+        setResolving(false);
+        setAlert((a) => ({ ...a, status: "resolved" }));
         errors.fromError(error);
-        onChanged();
       } else {
         errors.fromError(error, ["resolution_note"]);
         focusFirstInvalid(form.current);

@@ -125,14 +125,17 @@ export function idempotencyKeys() {
 
 /**
  * The signed-in user. Without /v1/me (an API older than the patient role), a token that may list
- * patients is staff of unknown role; the API still decides what each request may do.
+ * patients is staff of unknown role; the API still decides what each request may do. `verify` checks
+ * that with one request (a token just pasted); a tab reloaded with its token skips it, as the page's
+ * own first request answers 401 for a token that stopped working.
  */
-export async function whoAmI(token) {
+export async function whoAmI(token, { verify = true } = {}) {
   try {
     return (await api("GET", "/v1/me", { token })).body.user;
   } catch (error) {
     if (!(error instanceof ApiError) || !error.routeAbsent) throw error;
   }
+  if (!verify) return STAFF_OF_UNKNOWN_ROLE;
   try {
     await api("GET", "/v1/patients", { token, query: { page_size: 1 } });
   } catch (error) {
@@ -143,5 +146,7 @@ export async function whoAmI(token) {
     }
     throw error;
   }
-  return { id: null, name: null, role: "staff", clinic_id: null, patient_id: null };
+  return STAFF_OF_UNKNOWN_ROLE;
 }
+
+const STAFF_OF_UNKNOWN_ROLE = Object.freeze({ id: null, name: null, role: "staff", clinic_id: null, patient_id: null });

@@ -16,7 +16,7 @@ const SEVERITY_TONES = { minimal: "ok", mild: "neutral", moderate: "warn", moder
 
 export function Assessments({ patient, revision, onChanged, me }) {
   return html`
-    <div class="grid-aside">
+    <div class="grid-2">
       <${AssessmentList} patient=${patient} revision=${revision} onChanged=${onChanged} />
       <section class="card" aria-labelledby="questionnaire-heading">
         <div class="card-head"><h2 id="questionnaire-heading">Record a questionnaire</h2></div>

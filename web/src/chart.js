@@ -1,11 +1,11 @@
 // uPlot charts: gauge means per day or week (with each period's lowest and highest value as a band), and
 // questionnaire totals over the instrument's severity bands. Each chart has a text summary for screen
-// readers and its figures as a table, so nothing is shown only as pixels.
+// readers and its figures as a table, so nothing is shown only as pixels. Loaded on demand (trends.js):
+// the first page a user sees does not wait for uPlot.
 
 import { html } from "htm/preact";
 import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
-import "uplot/dist/uPlot.min.css";
 
 const INK = "#0b5c6b";
 const BAND_COLOURS = ["#e8f3ec", "#f4f1dc", "#f8e8d4", "#f6dcd2", "#f1cfcf"];

@@ -1,4 +1,5 @@
-// Entry point: the stylesheet (bundled into one hashed file) and the app, rendered into #app.
+// Entry point: the stylesheets (bundled into one hashed file) and the app, rendered into #app.
+import "uplot/dist/uPlot.min.css"; // the charts are loaded later (chart.js); their styles come now
 import "./app.css";
 import { html } from "htm/preact";
 import { render } from "preact";

@@ -32,6 +32,8 @@ export function PatientPage({ id, tab, me }) {
   // Bumped by anything that changes the patient's gauges, so the latest values and lists reload.
   const [revision, setRevision] = useState(0);
   const changed = () => setRevision((r) => r + 1);
+  // Alert actions change only the header's count: the alerts tab updates its cards in place.
+  const [alertsRevision, setAlertsRevision] = useState(0);
 
   if (record.error) {
     return html`<div class="page">
@@ -48,7 +50,7 @@ export function PatientPage({ id, tab, me }) {
   return html`
     <div class="page">
       <p class="crumbs"><a href="#/patients">Patients</a></p>
-      <${PatientHeader} patient=${patient} revision=${revision} title=${title} />
+      <${PatientHeader} patient=${patient} revision=${revision} alertsRevision=${alertsRevision} title=${title} />
       <nav class="tabs" aria-label="Patient sections">
         <ul>
           ${TABS.map(
@@ -59,7 +61,7 @@ export function PatientPage({ id, tab, me }) {
       ${current === "overview" ? html`<${Trends} patient=${patient} revision=${revision} />` : null}
       ${current === "gauges" ? html`<${Gauges} patient=${patient} revision=${revision} onChanged=${changed} />` : null}
       ${current === "assessments" ? html`<${Assessments} patient=${patient} revision=${revision} onChanged=${changed} me=${me} />` : null}
-      ${current === "alerts" ? html`<${PatientAlerts} patient=${patient} revision=${revision} onChanged=${changed} />` : null}
+      ${current === "alerts" ? html`<${PatientAlerts} patient=${patient} revision=${revision} onChanged=${() => setAlertsRevision((r) => r + 1)} />` : null}
       ${current === "details"
         ? html`<div class="grid-2">
             <${PatientDetails} patient=${patient} etag=${etag} kind="edit" onReload=${record.reload}
@@ -73,7 +75,7 @@ export function PatientPage({ id, tab, me }) {
     </div>`;
 }
 
-function PatientHeader({ patient, revision, title }) {
+function PatientHeader({ patient, revision, alertsRevision, title }) {
   return html`
     <header class="patient-head">
       <div>
@@ -86,15 +88,15 @@ function PatientHeader({ patient, revision, title }) {
           ${patient.active ? null : html`<span class="badge badge-neutral">Inactive</span>`}
         </p>
       </div>
-      <${OpenAlertsBadge} patient=${patient} revision=${revision} />
+      <${OpenAlertsBadge} patient=${patient} revision=${revision} alertsRevision=${alertsRevision} />
     </header>
     <${LatestValues} patient=${patient} revision=${revision} />`;
 }
 
-function OpenAlertsBadge({ patient, revision }) {
+function OpenAlertsBadge({ patient, revision, alertsRevision }) {
   const alerts = useResource(
     (signal) => api("GET", `/v1/patients/${patient.id}/alerts`, { signal, query: { page_size: 100 } }).then((r) => r.body.alerts),
-    [patient.id, revision],
+    [patient.id, revision, alertsRevision],
   );
   if (!alerts.data || alerts.data.length === 0) return null;
   const urgent = alerts.data.filter((a) => a.priority === "urgent").length;

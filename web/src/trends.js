@@ -3,9 +3,8 @@
 // of the patient's own calendar days.
 
 import { html } from "htm/preact";
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { api } from "./api.js";
-import { MeansChart, ScoresChart } from "./chart.js";
 import { DEFAULT_SCALES, addDays, dateTime, gaugeLabel, mondayOf, todayIn } from "./format.js";
 import { Empty, ErrorState, Field, Loading, useResource } from "./ui.js";
 
@@ -28,6 +27,23 @@ export function instruments() {
     });
   }
   return instrumentsPromise;
+}
+
+let chartsModule = null;
+/** chart.js and uPlot, fetched the first time a chart is needed. */
+function useCharts() {
+  const [charts, setCharts] = useState(null);
+  const [error, setError] = useState(null);
+  useEffect(() => {
+    if (!chartsModule) {
+      chartsModule = import("./chart.js");
+      chartsModule.catch(() => {
+        chartsModule = null;
+      });
+    }
+    chartsModule.then(setCharts, () => setError(new Error("The charts could not be loaded. Reload the page to retry.")));
+  }, []);
+  return { charts, error };
 }
 
 function periodStarts(start, end, period) {
@@ -53,6 +69,7 @@ function rangeOf(type, rows, scales) {
 }
 
 export function Trends({ patient, revision }) {
+  const { charts, error: chartsError } = useCharts();
   const today = todayIn(patient.time_zone);
   const [period, setPeriod] = useState("day");
   const [range, setRange] = useState("30");
@@ -117,7 +134,9 @@ export function Trends({ patient, revision }) {
       ${tooLong ? html`<p class="notice notice-warning" role="status">Choose at most ${MAX_DAYS} days.</p>` : null}
       ${summary.error && !summary.error.fields
         ? html`<${ErrorState} error=${summary.error} onRetry=${summary.reload} unavailable="Trends are not available on this server yet." />`
-        : summary.loading && !summary.data
+        : chartsError
+          ? html`<${ErrorState} error=${chartsError} />`
+          : (summary.loading && !summary.data) || !charts
           ? html`<${Loading} label="Loading trends…" />`
           : summary.error
             ? null
@@ -125,16 +144,16 @@ export function Trends({ patient, revision }) {
               ? html`<${Empty}>No gauges between ${start} and ${end}.</${Empty}>`
               : html`<div class=${`charts${summary.loading ? " is-loading" : ""}`} aria-busy=${summary.loading ? "true" : "false"}>
                   ${groups.map(
-                    ([type, rows]) => html`<${MeansChart} key=${type} id=${`means-${type}`} rows=${rows} label=${gaugeLabel(type)}
+                    ([type, rows]) => html`<${charts.MeansChart} key=${type} id=${`means-${type}`} rows=${rows} label=${gaugeLabel(type)}
                       periods=${periodStarts(start, end, period)} periodName=${period} range=${rangeOf(type, rows, summary.data.scales)} />`,
                   )}
                 </div>`}
     </section>
-    <${ScoreHistory} patient=${patient} start=${start} end=${end} revision=${revision} />`;
+    <${ScoreHistory} patient=${patient} start=${start} end=${end} revision=${revision} charts=${charts} />`;
 }
 
 /** Questionnaire totals in the same date range, one chart per instrument the patient has answered. */
-function ScoreHistory({ patient, start, end, revision }) {
+function ScoreHistory({ patient, start, end, revision, charts }) {
   const history = useResource(
     async (signal) => {
       const all = await instruments();
@@ -156,14 +175,14 @@ function ScoreHistory({ patient, start, end, revision }) {
       <div class="card-head"><h2 id="scores-heading">Questionnaires</h2></div>
       ${history.error
         ? html`<${ErrorState} error=${history.error} onRetry=${history.reload} />`
-        : !history.data
+        : !history.data || !charts
           ? html`<${Loading} label="Loading questionnaires…" />`
           : history.data.length === 0
             ? html`<${Empty}>No questionnaires between ${start} and ${end}.</${Empty}>`
             : html`<div class="charts">
                 ${history.data.map(
                   ({ instrument, assessments }) =>
-                    html`<${ScoresChart} key=${instrument.code} id=${`scores-${instrument.code}`} instrument=${instrument} assessments=${assessments} timeZone=${patient.time_zone} />`,
+                    html`<${charts.ScoresChart} key=${instrument.code} id=${`scores-${instrument.code}`} instrument=${instrument} assessments=${assessments} timeZone=${patient.time_zone} />`,
                 )}
               </div>`}
     </section>`;
