@@ -127,6 +127,8 @@ def _epoch(day: str) -> int:
 
 
 def _assert_charts_equal_summaries(page: Page, expected: dict[str, list[dict]]) -> None:
+    # Charts keep showing the last figures while new ones load: compare once nothing is loading.
+    expect(page.locator('section[aria-labelledby="trends-heading"] .charts')).to_have_attribute("aria-busy", "false")
     expect(page.locator("[data-chart^=means-]")).to_have_count(len(expected))
     for gauge_type, rows in expected.items():
         xs, means, lows, highs = plotted(page, f"means-{gauge_type}")

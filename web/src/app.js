@@ -116,7 +116,7 @@ function Shell({ me, route, onSignOut, children }) {
           </ul>
         </nav>
         <div class="user">
-          <span class="user-name">${me.name || (me.role === "patient" ? "Patient" : "Signed in")}</span>
+          ${me.name ? html`<span class="user-name">${me.name}</span>` : null}
           <span class="user-role">${ROLE_LABELS[me.role] || me.role}</span>
           <button type="button" class="button button-quiet" onClick=${onSignOut}>Sign out</button>
         </div>

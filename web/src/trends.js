@@ -95,19 +95,21 @@ export function Trends({ patient, revision }) {
           if (g) scales[type] = [g.scale_min, g.scale_max];
         }),
       );
-      return { ...body, scales };
+      // What was asked travels with the answer: the charts draw the range they hold, never the one just chosen.
+      return { ...body, scales, period, start, end };
     },
     [patient.id, period, start, end, revision],
   );
 
   const rangeErrors = (summary.error && summary.error.fields) || {};
   const tooLong = range === "custom" && start <= end && periodStarts(start, end, "day").length > MAX_DAYS;
-  const groups = summary.data ? byType(summary.data.summaries).filter(([type]) => type !== "phq9" && type !== "gad7") : [];
+  const shown = summary.data;
+  const groups = shown ? byType(shown.summaries).filter(([type]) => type !== "phq9" && type !== "gad7") : [];
 
   return html`
     <section class="card" aria-labelledby="trends-heading">
       <div class="card-head">
-        <h2 id="trends-heading">${period === "week" ? "Weekly" : "Daily"} means</h2>
+        <h2 id="trends-heading">${(shown ? shown.period : period) === "week" ? "Weekly" : "Daily"} means</h2>
         ${summary.data && summary.data.meta.complete_through
           ? html`<p class="muted small">Includes gauges recorded up to ${dateTime(summary.data.meta.complete_through, patient.time_zone)}.</p>`
           : null}
@@ -141,11 +143,11 @@ export function Trends({ patient, revision }) {
           : summary.error
             ? null
             : groups.length === 0
-              ? html`<${Empty}>No gauges between ${start} and ${end}.</${Empty}>`
+              ? html`<${Empty}>No gauges between ${shown.start} and ${shown.end}.</${Empty}>`
               : html`<div class=${`charts${summary.loading ? " is-loading" : ""}`} aria-busy=${summary.loading ? "true" : "false"}>
                   ${groups.map(
                     ([type, rows]) => html`<${charts.MeansChart} key=${type} id=${`means-${type}`} rows=${rows} label=${gaugeLabel(type)}
-                      periods=${periodStarts(start, end, period)} periodName=${period} range=${rangeOf(type, rows, summary.data.scales)} />`,
+                      periods=${periodStarts(shown.start, shown.end, shown.period)} periodName=${shown.period} range=${rangeOf(type, rows, summary.data.scales)} />`,
                   )}
                 </div>`}
     </section>
