@@ -360,3 +360,35 @@ def test_create_a_patient_with_the_apis_messages_then_open_it(page: Page, site) 
     expect(page.get_by_text("Times in Europe/Berlin")).to_be_visible()
     found = api(site, "GET", "/v1/patients?search=newcomer", site.tokens["provider"]).json()["patients"]
     assert [(p["first_name"], p["time_zone"]) for p in found] == [("Nina", "Europe/Berlin")]
+
+
+def test_keyboard_alone_signs_in_finds_and_opens_a_patient(page: Page, site) -> None:
+    page.goto("/")
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Access token")).to_be_focused()
+    page.keyboard.type(site.tokens["provider"])
+    page.keyboard.press("Enter")
+    heading = page.get_by_role("heading", name="Patients", level=1)
+    expect(heading).to_be_focused()  # a new page moves focus to its heading
+
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="New patient")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Search")).to_be_focused()
+    page.keyboard.type("dors")
+    expect(page.locator("table.patients tbody th")).to_have_text(["Dorsey, Dora"])
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Status")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Dorsey, Dora")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Dora Dorsey", level=1)).to_be_focused()
+
+    # The skip link is the first stop on every signed-in page and lands in the main content.
+    page.reload()
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to main content")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()
