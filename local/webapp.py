@@ -3,7 +3,10 @@ sent with the security headers CloudFront adds on AWS, read from the template's 
 
 from __future__ import annotations
 
+import json
 import mimetypes
+import shutil
+import subprocess
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -12,7 +15,8 @@ from urllib.parse import unquote, urlsplit
 from local.gateway import HttpResponse, LocalGateway
 from local.template import REPO_ROOT
 
-WEB_DIST = REPO_ROOT / "web" / "dist"
+WEB = REPO_ROOT / "web"
+WEB_DIST = WEB / "dist"
 HEADERS_POLICY = "WebSecurityHeadersPolicy"
 # Hashed file names never change content: cache them for a year. index.html names the current ones, so
 # it is revalidated on every load (as the deploy step sets on S3).
@@ -23,6 +27,17 @@ _TYPES = {
     ".css": "text/css; charset=utf-8",
     ".html": "text/html; charset=utf-8",
 }
+
+
+def build(out: Path) -> dict[str, Any]:
+    """A fresh build of web/ into `out` (esbuild takes well under a second); returns its manifest (every
+    file with its size, raw and gzipped). Tests and the bench build their own; `make web` builds web/dist."""
+    node = shutil.which("node")
+    if node is None or not (WEB / "node_modules" / "esbuild").is_dir():
+        raise RuntimeError("building web/ needs Node.js 18+ and its packages: apt-get install -y nodejs npm; make web")
+    subprocess.run([node, str(WEB / "build.mjs"), "--outdir", str(out)], check=True, capture_output=True)
+    manifest: dict[str, Any] = json.loads((out / "manifest.json").read_text())
+    return manifest
 
 
 def content_type(path: str) -> str:

@@ -14,9 +14,10 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from support import served_api
 
 from local import events
-from local.dynamodb import create_tables, start_embedded
+from local.dynamodb import create_tables
 from local.gateway import LocalGateway
 from local.template import DEFAULT_TEMPLATE, REGION, environment, load_template
 
@@ -83,30 +84,10 @@ class LocalApi:
 
 @pytest.fixture(scope="session")
 def local_api() -> Iterator[LocalApi]:
-    """The real template served over HTTP by the local gateway, on its own moto server.
-
-    The moto server runs in a subprocess: moto's in-process state is global and every mock_aws()
-    (the `aws` fixture) resets it. The authorizer cache is off so a revoked token fails at once.
-    """
-    template = _template()
-    endpoint, stop_db = start_embedded(in_process=False)
-    patch = pytest.MonkeyPatch()
-    patch.setenv("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
-    for name, value in environment(template).items():
-        patch.setenv(name, value)
-    gateway = None
-    try:
-        create_tables(template, endpoint_url=endpoint)
-        reset_domain_caches()
-        gateway = LocalGateway(template, authorizer_cache=False)
-        server = gateway.serve("127.0.0.1", 0)
-        yield LocalApi(url=server.url, endpoint_url=endpoint, gateway=gateway, template=template)  # type: ignore[attr-defined]
-    finally:
-        if gateway is not None:
-            gateway.shutdown()
-        stop_db()
-        patch.undo()
-        reset_domain_caches()
+    """The real template served over HTTP by the local gateway, on its own moto server (support.served_api)."""
+    _template()
+    with served_api() as (gateway, url, endpoint):
+        yield LocalApi(url=url, endpoint_url=endpoint, gateway=gateway, template=gateway.template)
 
 
 def make_event(

@@ -18,7 +18,7 @@ from clinic.access import Caller
 from clinic.models import NewPatient
 from moto import mock_aws
 
-from local.dynamodb import create_tables
+from local.dynamodb import create_tables, start_embedded
 from local.gateway import LocalGateway
 from local.moto_server import faster_transactions
 from local.template import REGION, environment, load_template
@@ -62,6 +62,36 @@ def moto_tables() -> Iterator[Any]:
                 yield client
             finally:
                 settings.reset()
+
+
+@contextmanager
+def served_api(
+    gateway_class: type[LocalGateway] = LocalGateway, **options: Any
+) -> Iterator[tuple[LocalGateway, str, str]]:
+    """The real template served over HTTP (a free port) by a `gateway_class`, on its own moto server, with the
+    functions' environment pointing at it; yields (gateway, url, DynamoDB endpoint).
+
+    The moto server runs in a subprocess: moto's in-process state is global and every mock_aws()
+    (the `aws` fixture) resets it. The authorizer cache is off so a revoked token fails at once.
+    """
+    template = load_template()
+    endpoint, stop_db = start_embedded(in_process=False)
+    served = None
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
+        for name, value in environment(template).items():
+            patch.setenv(name, value)
+        try:
+            create_tables(template, endpoint_url=endpoint)
+            settings.reset()
+            served = gateway_class(template, authorizer_cache=False, **options)
+            server = served.serve("127.0.0.1", 0)
+            yield served, server.url, endpoint  # type: ignore[attr-defined]
+        finally:
+            if served is not None:
+                served.shutdown()
+            stop_db()
+            settings.reset()
 
 
 def gateway() -> LocalGateway:
