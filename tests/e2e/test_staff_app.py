@@ -4,6 +4,7 @@ care team, record and delete gauges (422 messages beside the fields), and every 
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -42,7 +43,10 @@ def test_sign_in_keeps_the_token_in_session_storage_only_and_sign_out_clears_it(
     page.get_by_label("Access token").fill(token)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Patients", level=1)).to_be_visible()
-    assert session_storage(page) == {"patients.token": token}
+    stored = session_storage(page)
+    assert set(stored) == {"patients.token", "patients.user"} and stored["patients.token"] == token
+    assert json.loads(stored["patients.user"])["role"] in ("admin", "staff")  # "staff" while /v1/me is absent
+    assert token not in stored["patients.user"]
     assert local_storage(page) == {}
     assert token not in page.url
 
@@ -384,8 +388,9 @@ def test_keyboard_alone_signs_in_finds_and_opens_a_patient(page: Page, site) -> 
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Dora Dorsey", level=1)).to_be_focused()
 
-    # The skip link is the first stop on every signed-in page and lands in the main content.
+    # On a freshly loaded page the skip link is the first stop, and it lands in the main content.
     page.reload()
+    expect(page.get_by_role("heading", name="Dora Dorsey", level=1)).to_be_visible()
     page.keyboard.press("Tab")
     skip = page.get_by_role("link", name="Skip to main content")
     expect(skip).to_be_focused()

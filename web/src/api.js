@@ -2,16 +2,27 @@
 // an ApiError that a screen can show (its message, the fields of a 422, whether a retry may help).
 
 const TOKEN_KEY = "patients.token";
+const USER_KEY = "patients.user"; // who the token belongs to (GET /v1/me), so a reload need not ask again
 const unauthorizedListeners = new Set();
 
 // The token lives in sessionStorage only: it goes when the tab closes, never into a URL or localStorage.
+// Beside it, the signed-in user's id, name and role (no patient data).
 export const session = {
   token: () => sessionStorage.getItem(TOKEN_KEY),
-  signIn(token) {
+  user() {
+    try {
+      return JSON.parse(sessionStorage.getItem(USER_KEY));
+    } catch {
+      return null;
+    }
+  },
+  signIn(token, user) {
     sessionStorage.setItem(TOKEN_KEY, token);
+    if (user) sessionStorage.setItem(USER_KEY, JSON.stringify(user));
   },
   signOut() {
     sessionStorage.removeItem(TOKEN_KEY);
+    sessionStorage.removeItem(USER_KEY);
   },
   onUnauthorized(listener) {
     unauthorizedListeners.add(listener);

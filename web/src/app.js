@@ -1,7 +1,7 @@
 // The shell: who is signed in (GET /v1/me), what their role may open, the header and the hash routes.
 
 import { html } from "htm/preact";
-import { useCallback, useEffect, useState } from "preact/hooks";
+import { useCallback, useEffect, useLayoutEffect, useState } from "preact/hooks";
 import { AlertRules, Inbox } from "./alerts.js";
 import { session, whoAmI } from "./api.js";
 import { CheckIn } from "./checkin.js";
@@ -15,7 +15,7 @@ const ROLE_LABELS = { admin: "Administrator", supervisor: "Supervisor", provider
 
 export function App() {
   const [token, setToken] = useState(session.token());
-  const [me, setMe] = useState(null);
+  const [me, setMe] = useState(() => (session.token() ? session.user() : null));
   const [failure, setFailure] = useState(null);
   const [notice, setNotice] = useState(null);
   const route = useRoute();
@@ -33,7 +33,10 @@ export function App() {
   const resolveMe = useCallback(() => {
     if (!token || me) return;
     setFailure(null);
-    whoAmI(token, { verify: false }).then(setMe, (error) => {
+    whoAmI(token, { verify: false }).then((user) => {
+      session.signIn(token, user);
+      setMe(user);
+    }, (error) => {
       if (error.status === 401 || error.status === 403) {
         session.signOut();
         setToken(null);
@@ -41,10 +44,11 @@ export function App() {
       } else setFailure(error);
     });
   }, [token, me]);
-  useEffect(resolveMe, [resolveMe]);
+  // Layout effects start requests right after the first render instead of after the next paint.
+  useLayoutEffect(resolveMe, [resolveMe]);
 
   const signedIn = useCallback((newToken, user) => {
-    session.signIn(newToken);
+    session.signIn(newToken, user);
     setNotice(null);
     setMe(user);
     setToken(newToken);

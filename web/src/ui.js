@@ -2,7 +2,7 @@
 // 422 messages next to them, and the hooks that load data and track the hash route.
 
 import { html } from "htm/preact";
-import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 
 let nextId = 0;
 export function useId(prefix = "f") {
@@ -11,11 +11,14 @@ export function useId(prefix = "f") {
   return ref.current;
 }
 
-/** Loads data when deps change; keeps the last data while reloading (no flicker when paging). */
+/**
+ * Loads data when deps change; keeps the last data while reloading (no flicker when paging). A layout
+ * effect: the request starts as soon as the screen is rendered, not a frame later.
+ */
 export function useResource(load, deps) {
   const [state, setState] = useState({ loading: true, data: undefined, error: null });
   const [version, setVersion] = useState(0);
-  useEffect(() => {
+  useLayoutEffect(() => {
     const controller = new AbortController();
     setState((s) => ({ ...s, loading: true, error: null }));
     load(controller.signal).then(
@@ -48,12 +51,16 @@ export function navigate(path) {
   location.hash = `#${path}`;
 }
 
-/** Sets the document title and moves focus to the page heading, so a screen reader hears the new page. */
+// A freshly loaded page starts at the top, where the skip link is the first stop; later pages take focus.
+let pageLoaded = false;
+
+/** Sets the document title and, on moving to another page, focuses its heading so a screen reader hears it. */
 export function PageTitle({ title, children }) {
   const ref = useRef(null);
   useEffect(() => {
     document.title = `${title} · Patients`;
-    if (ref.current && document.activeElement === document.body) ref.current.focus({ preventScroll: true });
+    if (pageLoaded && ref.current && document.activeElement === document.body) ref.current.focus({ preventScroll: true });
+    pageLoaded = true;
   }, [title]);
   return html`<h1 tabindex="-1" ref=${ref}>${children || title}</h1>`;
 }
