@@ -126,3 +126,40 @@ def test_publish_uploads_hashed_files_first_and_index_last_then_invalidates_it(d
     assert invalidations["Quantity"] == 1
     batch = cloudfront.get_invalidation(DistributionId=distribution_id, Id=invalidations["Items"][0]["Id"])
     assert sorted(batch["Invalidation"]["InvalidationBatch"]["Paths"]["Items"]) == ["/", "/favicon.svg", "/index.html"]
+
+
+# CloudFront's managed policies (their ids are fixed by AWS).
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+
+
+def test_cloudfront_sends_v1_to_the_api_uncached_with_its_headers_and_the_rest_to_the_private_bucket() -> None:
+    resources = load_template()["Resources"]
+    config = resources["WebDistribution"]["Properties"]["DistributionConfig"]
+    origins = {o["Id"]: o for o in config["Origins"]}
+
+    (api,) = [b for b in config["CacheBehaviors"] if b["PathPattern"] == "/v1/*"]
+    api_origin = origins[api["TargetOriginId"]]
+    assert api_origin["DomainName"] == {"Fn::Sub": "${PatientsApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}
+    assert api_origin["OriginPath"] == {"Fn::Sub": "/${Stage}"}
+    assert api_origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+    # Never cached (one user's PHI), and X-User-Token, If-Match, Idempotency-Key and the query reach the API.
+    assert (api["CachePolicyId"], api["OriginRequestPolicyId"]) == (CACHING_DISABLED, ALL_VIEWER_EXCEPT_HOST_HEADER)
+    assert set(api["AllowedMethods"]) >= {"GET", "POST", "PUT", "DELETE"}
+    assert api["ViewerProtocolPolicy"] == "https-only"
+
+    app = config["DefaultCacheBehavior"]
+    bucket_origin = origins[app["TargetOriginId"]]
+    assert bucket_origin["DomainName"] == {"Fn::GetAtt": ["WebBucket", "RegionalDomainName"]}
+    assert bucket_origin["OriginAccessControlId"] == {"Fn::GetAtt": ["WebOriginAccessControl", "Id"]}
+    assert app["ResponseHeadersPolicyId"] == {"Ref": "WebSecurityHeadersPolicy"}
+    assert config["DefaultRootObject"] == "index.html"
+
+    block = resources["WebBucket"]["Properties"]["PublicAccessBlockConfiguration"]
+    assert all(
+        block[k] is True for k in ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets")
+    )
+    statements = resources["WebBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    (read,) = [s for s in statements if s["Effect"] == "Allow"]
+    assert read["Principal"] == {"Service": "cloudfront.amazonaws.com"} and read["Action"] == "s3:GetObject"
+    assert "WebDistribution" in read["Condition"]["StringEquals"]["AWS:SourceArn"]["Fn::Sub"]
