@@ -303,7 +303,7 @@ function NewRule({ onCreated }) {
       setValues(blank);
       onCreated();
     } catch (error) {
-      errors.fromError(error, ["alert_rule", "gauge_type", "operator", "threshold", "consecutive_days", "priority"]);
+      errors.fromError(error, ["gauge_type", "operator", "threshold", "consecutive_days", "priority"]);
       focusFirstInvalid(form.current);
     } finally {
       setBusy(false);

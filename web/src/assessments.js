@@ -73,7 +73,7 @@ function InstrumentForm({ instrument, patient, onRecorded, audience }) {
       setNotes("");
       onRecorded(saved);
     } catch (error) {
-      const known = ["assessment", "instrument", "answers", "notes", ...instrument.items.map((_, i) => `answers[${i}]`)];
+      const known = ["instrument", "answers", "notes", ...instrument.items.map((_, i) => `answers[${i}]`)];
       errors.fromError(error, known);
       focusFirstInvalid(form.current);
     } finally {

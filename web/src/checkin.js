@@ -65,7 +65,7 @@ function TodayForm({ patient }) {
       const at = result.gauges.length ? dateTime(result.gauges[0].recorded_at, patient.time_zone) : "";
       setSaved(`Thank you. ${result.gauges.length} answer${result.gauges.length === 1 ? "" : "s"} recorded ${at}.`);
     } catch (error) {
-      errors.fromError(error, ["gauges", ...types.map((_, i) => `gauges[${i}].value`)]);
+      errors.fromError(error, [...types.map((_, i) => `gauges[${i}].value`)]);
       focusFirstInvalid(form.current);
     } finally {
       setBusy(false);

@@ -170,7 +170,7 @@ export function PatientForm({ kind = "edit", patient, etag, onSaved, onReload, s
 }
 
 function fieldNames(shown) {
-  return ["patient", ...shown.filter((k) => k !== "address"), ...ADDRESS_PARTS.map(([part]) => `address.${part}`), "address"];
+  return [...shown.filter((k) => k !== "address"), ...ADDRESS_PARTS.map(([part]) => `address.${part}`)];
 }
 
 /** Read-only details, with an Edit button for those who may edit. */

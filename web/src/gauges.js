@@ -59,7 +59,7 @@ export function RecordGauge({ patient, onRecorded }) {
       setSaved(`Recorded ${gaugeLabel(gauge.gauge_type).toLowerCase()} ${number(gauge.value)} at ${dateTime(gauge.recorded_at, patient.time_zone)}.`);
       onRecorded(gauge);
     } catch (error) {
-      errors.fromError(error, ["gauge", "gauge_type", "value", "scale_min", "scale_max", "recorded_at", "notes"]);
+      errors.fromError(error, ["gauge_type", "value", "scale_min", "scale_max", "recorded_at", "notes"]);
       focusFirstInvalid(form.current);
     } finally {
       setBusy(false);

@@ -101,7 +101,10 @@ export function Unavailable({ message = "This feature is not available on this s
   return html`<p class="state state-empty">${message}</p>`;
 }
 
-/** Field errors of a 422, and any that no field on the form shows (e.g. "patient: is inactive"). */
+/**
+ * Field errors of a 422. `known` are the keys the form shows beside a field; any other (a wrapper key, a
+ * whole address, "patient": ["is inactive"]) joins the message at the top, so no message is ever dropped.
+ */
 export function useFormErrors() {
   const [state, setState] = useState({ fields: {}, message: null });
   const fromError = useCallback((error, known = []) => {
