@@ -37,7 +37,17 @@ function useUplot(build, deps) {
 
 const axisFont = "12px system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
 
-function axes(yLabel, dateFormat) {
+/** Y ticks at both ends of the scale and evenly between (1, 4, 7, 10; 0, 2, ... 10; 0, 20, ... 100). */
+function scaleSplits(u, axis, min, max) {
+  const span = max - min;
+  const step = [1, 2, 3, 4, 5, 10, 20, 25, 50].find((s) => span % s === 0 && span / s <= 5) || span / 4;
+  const ticks = [];
+  for (let value = min; value < max - step / 2; value += step) ticks.push(value);
+  ticks.push(max);
+  return ticks;
+}
+
+function axes(yLabel, dateFormat, ySplits) {
   return [
     {
       stroke: "#475467",
@@ -47,7 +57,7 @@ function axes(yLabel, dateFormat) {
       values: dateFormat,
     },
     // Whole-number ticks: every scale here counts in whole points.
-    { stroke: "#475467", font: axisFont, label: yLabel, labelFont: axisFont, grid: { stroke: "#eef0f3", width: 1 }, size: 44, incrs: [1, 2, 3, 5, 10, 20, 25, 50, 100] },
+    { stroke: "#475467", font: axisFont, label: yLabel, labelFont: axisFont, grid: { stroke: "#eef0f3", width: 1 }, size: 44, incrs: [1, 2, 3, 5, 10, 20, 25, 50, 100], ...(ySplits ? { splits: ySplits } : {}) },
   ];
 }
 
@@ -71,7 +81,7 @@ export function MeansChart({ id, rows, periods, range, label, periodName }) {
         height: 200,
         tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "UTC"),
         scales: { x: { time: true }, y: { range: range } },
-        axes: axes(null, dayAxis),
+        axes: axes(null, dayAxis, scaleSplits),
         legend: { live: true },
         cursor: { drag: { x: false, y: false } },
         series: [
