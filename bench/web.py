@@ -39,8 +39,8 @@ def _signed_in_tab(browser: Any, url: str, token: str) -> dict[str, str]:
         context.close()
 
 
-def _interactive_ms(browser: Any, url: str, tab: dict[str, str] | None) -> tuple[float, float]:
-    """(ms until the app's mark, ms spent waiting for the API on the way)."""
+def _interactive_ms(browser: Any, url: str, tab: dict[str, str] | None) -> tuple[float, float, float]:
+    """(ms until the app's mark, ms spent waiting for the API on the way, ms until the first API request)."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     try:
         if tab:
@@ -50,12 +50,15 @@ def _interactive_ms(browser: Any, url: str, tab: dict[str, str] | None) -> tuple
         page = context.new_page()
         page.goto(url + ("/#/patients" if tab else "/"))
         page.wait_for_function("() => performance.getEntriesByName('app-interactive').length > 0", timeout=10_000)
-        mark, api = page.evaluate(
-            """() => [performance.getEntriesByName('app-interactive')[0].startTime,
-                performance.getEntriesByType('resource').filter(e => e.name.includes('/v1/'))
-                    .reduce((total, e) => total + e.duration, 0)]"""
+        mark, api, asked = page.evaluate(
+            """() => {
+                const calls = performance.getEntriesByType('resource').filter(e => e.name.includes('/v1/'));
+                return [performance.getEntriesByName('app-interactive')[0].startTime,
+                    calls.reduce((total, e) => total + e.duration, 0),
+                    calls.length ? calls[0].startTime : 0];
+            }"""
         )
-        return float(mark), float(api)
+        return float(mark), float(api), float(asked)
     finally:
         context.close()
 
@@ -100,9 +103,10 @@ def measure(reps: int) -> dict[str, Any]:
     files = manifest["files"]
     js = sum(f["gzip_bytes"] for f in files if f["path"].endswith(".js"))
     css = sum(f["gzip_bytes"] for f in files if f["path"].endswith(".css"))
-    sign_in_ms = statistics.median(ms for ms, _ in sign_in)
-    list_ms = statistics.median(ms for ms, _ in listed)
-    list_api_ms = statistics.median(api for _, api in listed)
+    sign_in_ms = statistics.median(ms for ms, _, _ in sign_in)
+    list_ms = statistics.median(ms for ms, _, _ in listed)
+    list_api_ms = statistics.median(api for _, api, _ in listed)
+    list_asked_ms = statistics.median(asked for _, _, asked in listed)
     return {
         "js_gzip_bytes": js,
         "js_bytes": sum(f["bytes"] for f in files if f["path"].endswith(".js")),
@@ -111,6 +115,7 @@ def measure(reps: int) -> dict[str, Any]:
         "sign_in_ms": sign_in_ms,
         "patient_list_ms": list_ms,
         "patient_list_api_ms": list_api_ms,
+        "patient_list_asked_ms": list_asked_ms,
         "reps": reps,
         "js_ok": js <= JS_GOAL_BYTES,
         "interactive_ok": max(sign_in_ms, list_ms) < INTERACTIVE_GOAL_MS,
