@@ -7,6 +7,7 @@ import importlib
 import io
 import logging
 import os
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,31 @@ _DUMMY_AWS = {
 os.environ.update(_DUMMY_AWS)
 for _name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
     os.environ.pop(_name, None)
+
+
+class _CurrentStdout:
+    """Writes to whatever sys.stdout is at the time, as print() does."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
+def _log_to_the_current_stdout() -> None:
+    """The functions' Powertools logger keeps the sys.stdout of the moment it is created. Created under one
+    test's capsys (or in an earlier pytest session of the same process, as mutmut runs them), it would write
+    every later line into that dead capture: into the wrong test's output, or as a "Logging error" on stderr.
+    So its lines follow the current capture, whichever test first imports the functions."""
+    import clinic.http  # creates the service logger
+
+    for handler in logging.getLogger(clinic.http.logger.name).handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(_CurrentStdout())  # type: ignore[arg-type]
+
+
+_log_to_the_current_stdout()
 
 
 def _template() -> dict[str, Any]:

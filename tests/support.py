@@ -4,6 +4,7 @@ that talks to the local gateway either in-process (`LocalGateway.handle`) or ove
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -42,6 +43,21 @@ PATIENT_KEYS = {
     "created_at",
     "updated_at",
 }
+
+
+# Random ids and clock readings, in which a digit canary ("013-7931", "3.14159") could appear by chance: request
+# and X-Ray trace ids, timestamps, epoch seconds or milliseconds. No PHI looks like them.
+_RANDOM_IDS_AND_TIMES = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+    r"|1-[0-9a-f]{8}-[0-9a-f]{24}"
+    r"|\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?"
+    r"|\b1[6-9]\d{8}(?:\d{3})?(?:\.\d+)?\b"  # 2020-2033, not a 10-digit phone number
+)
+
+
+def without_random_ids_and_times(text: str) -> str:
+    """The text to search for canaries: random ids and times blanked, so that a canary found is a leak."""
+    return _RANDOM_IDS_AND_TIMES.sub("<random>", text)
 
 
 @contextmanager

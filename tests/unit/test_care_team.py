@@ -273,20 +273,24 @@ def test_a_patient_on_several_teams_is_listed_once(client: Client, c: Clinic) ->
 
 
 def test_cli_care_team_add_and_remove(capsys: pytest.CaptureFixture[str], client: Client, c: Clinic) -> None:
+    def cli(*args: str) -> tuple[int, str, str]:
+        capsys.readouterr()  # not what the API's functions logged meanwhile
+        code = admin_cli.main(list(args))
+        printed = capsys.readouterr()
+        return code, printed.out, printed.err
+
     pid = patient(c.admin)["id"]
-    code = admin_cli.main(["care-team", "add", "--patient", str(pid), "--user", str(c.lone_provider.id)])
-    out = json.loads(capsys.readouterr().out)
-    assert (code, out) == (0, {"patient_id": pid, **team(c.lone_provider)})
+    code, out, _ = cli("care-team", "add", "--patient", str(pid), "--user", str(c.lone_provider.id))
+    assert (code, json.loads(out)) == (0, {"patient_id": pid, **team(c.lone_provider)})
     assert opens(client, c.lone_provider, pid) == 200
 
-    code = admin_cli.main(["care-team", "remove", "--patient", str(pid), "--user", str(c.lone_provider.id)])
-    out = json.loads(capsys.readouterr().out)
-    assert (code, out) == (0, {"patient_id": pid, **team()})
+    code, out, _ = cli("care-team", "remove", "--patient", str(pid), "--user", str(c.lone_provider.id))
+    assert (code, json.loads(out)) == (0, {"patient_id": pid, **team()})
     assert opens(client, c.lone_provider, pid) == 403
 
-    code = admin_cli.main(["care-team", "add", "--patient", str(pid), "--user", str(c.stranger.id)])
+    code, _, err = cli("care-team", "add", "--patient", str(pid), "--user", str(c.stranger.id))
     assert code == 2
-    assert json.loads(capsys.readouterr().err) == {
+    assert json.loads(err) == {
         "error": "Validation failed",
         "errors": {"user_id": ["must be a provider or supervisor of this clinic"]},
     }

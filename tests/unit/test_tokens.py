@@ -151,6 +151,7 @@ def test_authenticate_maps_token_to_user_clinic_and_role(provider: User) -> None
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, Any]:
+    capsys.readouterr()  # not what the API's functions logged before
     code = admin_cli.main(list(argv))
     out, err = capsys.readouterr()
     return code, json.loads(out if code == 0 else err)
