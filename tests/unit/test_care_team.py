@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from clinic import accounts
+from clinic import accounts, care_teams
 from support import (
     ACTION_FORBIDDEN,
     NOT_FOUND,
@@ -246,6 +246,46 @@ def test_removal_for_a_missing_or_foreign_patient_is_404(client: Client, c: Clin
         reply = remove(client, c.admin, pid, c.stranger.id)
         assert (reply.status, reply.body) == (404, NOT_FOUND)
     assert listed(client, c.stranger) == [theirs]
+
+
+def test_a_care_team_holds_at_most_20_members(client: Client, c: Clinic) -> None:
+    pid = patient(c.admin)["id"]
+    members = [user(c.admin.clinic_id, "provider", f"Member {n:02d}") for n in range(21)]
+    replies = [add(client, c.admin, pid, m.id) for m in members]
+    assert [r.status for r in replies[:20]] == [201] * 20
+    assert replies[19].body == team(*members[:20])
+    assert (replies[20].status, replies[20].body) == (
+        422,
+        {"errors": {"user_id": ["cannot join a full care team (maximum is 20 members)"]}},
+    )
+    assert client.get(f"/v1/patients/{pid}/care_team", token=c.admin.token).body == team(*members[:20])
+    assert opens(client, members[20], pid) == 403
+    # A member already on a full team may be added again (nothing changes); a removal makes room.
+    assert add(client, c.admin, pid, members[0].id).status == 201
+    assert client.delete(f"/v1/patients/{pid}/care_team/{members[0].id}", token=c.admin.token).status == 204
+    assert add(client, c.admin, pid, members[20].id).status == 201
+
+
+def test_a_care_team_change_from_a_stale_read_is_applied_to_the_current_patient(client: Client, c: Clinic) -> None:
+    """A rename lands between a care-team change's read of the patient and its write: the write must not
+    derive the new member's list entry from the stale read (it is conditioned on the version read, and
+    retried), so the member finds the patient by its new name."""
+    read = patient(c.admin, "Olga", "Oldname")
+    pid = read["id"]
+    renamed = client.put(f"/v1/patients/{pid}", {"patient": {"last_name": "Newname"}}, token=c.admin.token)
+    assert renamed.status == 200
+    care_teams.add(c.admin.caller, read, c.lone_provider.id)
+
+    def search(term: str) -> list[tuple[int, str]]:
+        reply = client.get("/v1/patients", query={"search": term}, token=c.lone_provider.token)
+        assert reply.status == 200, reply.text
+        return [(p["id"], p["last_name"]) for p in reply.body["patients"]]
+
+    assert search("newname") == [(pid, "Newname")]
+    assert search("oldname") == []
+    current = client.get(f"/v1/patients/{pid}", token=c.admin.token)
+    assert (current.body["last_name"], current.header("ETag")) == ("Newname", '"v3"')
+    assert client.get(f"/v1/patients/{pid}/care_team", token=c.admin.token).body == team(c.lone_provider)
 
 
 # ---- lists follow the team ----

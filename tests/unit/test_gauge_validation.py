@@ -47,6 +47,9 @@ BODIES: list[tuple[Any, dict[str, list[str]]]] = [
     (one(recorded_at="2024-03-10T12:05:01.000Z"), {"recorded_at": ["can't be in the future"]}),
     (one(recorded_at="2024-03-10T13:00:00+00:30"), {"recorded_at": ["can't be in the future"]}),
     (one(recorded_at=""), {"recorded_at": ["can't be blank"]}),
+    (one(recorded_at="yesterday"), {"recorded_at": ["must be a valid date-time"]}),
+    (one(recorded_at="2024-03-09"), {"recorded_at": ["must be a valid date-time"]}),
+    (one(recorded_at="2024-03-09T25:00:00Z"), {"recorded_at": ["must be a valid date-time"]}),
     # notes
     (one(notes="x" * 2001), {"notes": ["is too long (maximum is 2000 characters)"]}),
     # wrong JSON types
@@ -90,6 +93,7 @@ BODIES: list[tuple[Any, dict[str, list[str]]]] = [
     ),
     ({"gauges": [MOOD] * 101}, {"gauges": ["is too long (maximum is 100 items)"]}),
     ({"gauges": []}, {"gauges": ["can't be blank"]}),
+    ({"gauge": MOOD, "gauges": [MOOD]}, {"gauge": ["can't be sent together with gauges"]}),
     # numbers DynamoDB could not store
     (
         one(gauge_type="steps", value=1, scale_min=-1e300, scale_max=1e300),
@@ -125,6 +129,9 @@ SUMMARY_QUERIES = [
     ("start_date=2024-02-30", {"start_date": ["must be a valid date"]}),
     ("period=month", {"period": ["is not included in the list"]}),
     ("gauge_type=no-such", {"gauge_type": ["is invalid"]}),
+    ("start_date=2022-01-01&end_date=2024-01-03", {"end_date": ["must be within 731 days of start_date"]}),
+    # 728 days, but weeks widen to whole weeks first: Monday 2022-01-03 to Sunday 2024-01-07 is 734
+    ("period=week&start_date=2022-01-05&end_date=2024-01-03", {"end_date": ["must be within 731 days of start_date"]}),
 ]
 
 
@@ -173,6 +180,10 @@ def test_the_limits_themselves_are_accepted(clinic: Clinic) -> None:
             status, answer = clinic.call("GET", _path(patient, f"?page_size={size}"))
             assert status == 200 and answer["meta"]["page_size"] == size
             assert len(answer["gauges"]) == min(size, 105)
+    # Summaries over exactly 731 days, and over the widest whole weeks within them (2022-01-03 to 2023-12-31).
+    for query in ("start_date=2022-01-01&end_date=2024-01-02", "period=week&start_date=2022-01-05&end_date=2023-12-28"):
+        status, answer = clinic.call("GET", _path(patient, f"/summary?{query}"))
+        assert status == 200, answer
 
 
 def test_query_validation(clinic: Clinic) -> None:

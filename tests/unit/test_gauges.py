@@ -149,6 +149,44 @@ def test_list_order_type_filter_and_pages(clinic: Clinic) -> None:
     )
 
 
+def test_a_last_page_that_is_full_says_no_more_follow(clinic: Clinic) -> None:
+    """Exactly one page of gauges, or exactly two: no empty page after the last, by number or by cursor."""
+    patient = clinic.patient()
+    batch = [{"gauge_type": "mood", "value": 5, "recorded_at": f"2024-03-09T{h:02d}:00:00Z"} for h in range(8)]
+    with frozen(NOW):
+        status, body = clinic.call("POST", _path(patient), {"gauges": batch})
+    assert status == 201
+    newest_first = body["gauges"][::-1]
+    last = {"has_more": False, "next_cursor": None}
+    assert _list(clinic, patient, "page_size=8") == {
+        "gauges": newest_first,
+        "meta": {"page": 1, "page_size": 8, **last},
+    }
+    first = _list(clinic, patient, "page_size=4")
+    assert first["gauges"] == newest_first[:4] and first["meta"]["has_more"] is True
+    second = _list(clinic, patient, f"page_size=4&cursor={first['meta']['next_cursor']}")
+    assert second == {"gauges": newest_first[4:], "meta": {"page": 2, "page_size": 4, **last}}
+    assert _list(clinic, patient, "page_size=4&page=2") == second
+
+
+def test_a_gauge_cursor_is_bound_to_its_order_and_days(clinic: Clinic) -> None:
+    patient = clinic.patient()
+    newest_first = sorted(_seed(clinic, patient), key=lambda g: g["recorded_at"], reverse=True)
+    query = "page_size=3&order=desc&start_date=2024-03-09&end_date=2024-03-09"
+    cursor = _list(clinic, patient, query)["meta"]["next_cursor"]
+    assert _list(clinic, patient, f"{query}&cursor={cursor}")["gauges"] == newest_first[3:6]
+    for changed in (
+        query.replace("order=desc", "order=asc"),
+        query.replace("start_date=2024-03-09", "start_date=2024-03-08"),
+        query.replace("end_date=2024-03-09", "end_date=2024-03-10"),
+        query.replace("&start_date=2024-03-09&end_date=2024-03-09", ""),
+    ):
+        assert clinic.call("GET", _path(patient, f"?{changed}&cursor={cursor}")) == (
+            422,
+            {"errors": {"cursor": ["is invalid"]}},
+        ), changed
+
+
 def test_delete_a_gauge(clinic: Clinic) -> None:
     patient, other = clinic.patient(), clinic.patient(first_name="Other")
     stored = _seed(clinic, patient)

@@ -465,6 +465,22 @@ def test_every_read_and_change_of_a_patient_is_audited_without_phi(clinic: dict[
         assert phi not in text
 
 
+def test_audit_events_expire_after_the_retention_days(
+    clinic: dict[str, Any], aws: Any, template: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AUDIT_RETENTION_DAYS", "30")
+    settings.reset()
+    pid = body(clinic["admin"]["call"]("POST", "/v1/patients", NEW_PATIENT))["id"]
+    ttl = template["Resources"]["PatientsTable"]["Properties"]["TimeToLiveSpecification"]["AttributeName"]
+    items = aws.query(
+        TableName=settings.settings().table_name,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"AUDIT#{pid}"}},
+    )["Items"]
+    assert len(items) == 1
+    assert abs(int(items[0][ttl]["N"]) - (time.time() + 30 * 86400)) < 60
+
+
 def test_denied_and_failed_requests_leave_no_audit_event(clinic: dict[str, Any]) -> None:
     pid = body(clinic["admin"]["call"]("POST", "/v1/patients", NEW_PATIENT))["id"]
     before = _events(pid)

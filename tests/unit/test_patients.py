@@ -359,6 +359,17 @@ def test_page_and_page_size(client: Client, admin: User) -> None:
     assert [p.body["meta"]["next_cursor"] is not None for p in pages] == [True, True, False, False]
 
 
+def test_a_last_page_that_is_full_says_no_more_follow(client: Client, admin: User) -> None:
+    """Six patients in pages of three: page 2 is the last, by number and by cursor (no empty third page)."""
+    seed(client, admin, [(f"P{i}", f"Name{i:02d}") for i in range(6)])
+    second = client.get("/v1/patients", query={"page": 2, "page_size": 3}, token=admin.token)
+    assert names(second) == ["P3 Name03", "P4 Name04", "P5 Name05"]
+    assert second.body["meta"] == {"page": 2, "page_size": 3, "has_more": False, "next_cursor": None}
+    walked, metas = walk(client, admin.token, page_size=3)
+    assert len(walked) == 6
+    assert [(m["page"], m["has_more"]) for m in metas] == [(1, True), (2, False)]
+
+
 # ---- cursors ----
 
 

@@ -143,6 +143,33 @@ def test_weeks_start_on_monday(clinic: Clinic) -> None:
     )
 
 
+def test_summary_numbers_are_rounded_to_two_decimals(clinic: Clinic) -> None:
+    """Mood 1, 1 and 2 on one day (scale 1-10): mean 4/3 and normalized mean 1/27, each to two decimals."""
+    patient = clinic.patient()
+    moods = [(8, 1), (9, 1), (10, 2)]
+    record(
+        clinic,
+        patient,
+        T0,
+        [{"gauge_type": "mood", "value": v, "recorded_at": f"2024-03-18T{h:02d}:00:00Z"} for h, v in moods],
+    )
+    run(T0)
+    numbers = {
+        "gauge_type": "mood",
+        "count": 3,
+        "min": 1,
+        "max": 2,
+        "mean": 1.33,
+        "normalized_mean": 0.04,
+        "last_value": 2,
+        "last_recorded_at": "2024-03-18T10:00:00.000Z",
+    }
+    day = summary(clinic, patient, "start_date=2024-03-18&end_date=2024-03-18")["summaries"]
+    assert day == [{**numbers, "period": "day", "period_start": "2024-03-18"}]
+    week = summary(clinic, patient, "period=week&start_date=2024-03-18&end_date=2024-03-18")["summaries"]
+    assert week == [{**numbers, "period": "week", "period_start": "2024-03-18"}]  # a Monday
+
+
 def _three_patients(clinic: Clinic) -> list[dict[str, Any]]:
     patients = [clinic.patient(time_zone=tz, first_name=tz[:3]) for tz in ("UTC", "Asia/Tokyo", "America/Chicago")]
     for n, patient in enumerate(patients):
