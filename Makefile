@@ -14,6 +14,12 @@ CONFIG_ENV ?= default
 # checkov has a venv of its own: its pins (boto3/botocore 1.35, packaging 23) conflict with aws-sam-cli's.
 CHECKOV_VENV := $(VENV)/checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+# mutmut has a venv of its own too: it needs click>=8.4.2 (aws-sam-cli pins 8.1), and the tests there must import
+# the mutated copy of the domain package, not the editable install of the dev venv.
+MUTATION_VENV := $(VENV)/mutation
+MUTATION_STAMP := $(MUTATION_VENV)/.installed
+# make flaky: how many whole-suite runs in random order.
+RUNS ?= 20
 
 # SAM CLI: no telemetry, and a region so validate/lint work offline. (SAM still does a weekly,
 # 5-second, failure-tolerant PyPI version check after build/validate; there is no switch for it.)
@@ -32,12 +38,14 @@ WEB_SOURCES := $(wildcard web/src/* web/public/*) web/build.mjs web/package.json
 CHROMIUM ?= $(firstword $(wildcard /usr/lib/chromium/chromium) $(shell command -v chromium chromium-browser 2>/dev/null))
 export CHROMIUM
 
-.PHONY: help venv run test lint pytest typecheck validate security build web browser format bench deploy openapi events clean distclean
+.PHONY: help venv run test lint pytest typecheck validate security build web browser format bench mutation flaky deploy openapi events clean distclean
 
 help:
 	@echo "make run        local API and web app on http://127.0.0.1:$${PORT:-3000}/ (PORT to change)"
 	@echo "make test       lint, typecheck, pytest, sam validate --lint, security, sam build (what CI runs)"
 	@echo "make lint | format | pytest | typecheck | validate | security | build | web | bench | openapi | events"
+	@echo "make mutation   mutation score of the domain's decision modules (bench/mutation.md; not part of test)"
+	@echo "make flaky      the whole pytest suite RUNS=20 times in random order, stopping at the first failure"
 	@echo "make deploy     sam build && sam deploy, then upload web/dist (CONFIG_ENV=prod for production)"
 	@echo "make clean      remove build output and caches (distclean also removes .venv)"
 
@@ -103,6 +111,26 @@ $(CHECKOV_STAMP): requirements/checkov.txt $(STAMP)
 build: $(STAMP) $(WEB_DIST)
 	$(SAM) build
 
+# Mutation testing (mutmut) of the decision modules against the fast unit tests: bench/mutation.py.
+mutation: $(MUTATION_STAMP)
+	$(MUTATION_VENV)/bin/python bench/mutation.py
+
+$(MUTATION_STAMP): requirements/mutation.txt
+	test -x $(MUTATION_VENV)/bin/python || $(PYTHON) -m venv $(MUTATION_VENV)
+	$(MUTATION_VENV)/bin/python -m pip install --quiet --require-hashes -r requirements/mutation.txt
+	touch $@
+
+# The whole suite RUNS times, each in a new random order (pytest-randomly, off in `make pytest`); stops at the
+# first failing run and prints the seed that replays its order.
+flaky: $(STAMP)
+	@i=1; while [ $$i -le $(RUNS) ]; do \
+		seed=$$(od -An -N4 -tu4 /dev/urandom | tr -d ' '); \
+		echo "== run $$i of $(RUNS): $(BIN)/pytest -p randomly --randomly-seed=$$seed"; \
+		$(BIN)/pytest -p randomly --randomly-seed=$$seed || { \
+			echo "run $$i of $(RUNS) failed; replay it with: $(BIN)/pytest -p randomly --randomly-seed=$$seed" >&2; exit 1; }; \
+		i=$$((i + 1)); \
+	done; echo "$(RUNS) runs in random order passed"
+
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
@@ -128,7 +156,7 @@ events: $(STAMP)
 	$(BIN)/python -m local.sample_events
 
 clean:
-	rm -rf .aws-sam .pytest_cache .ruff_cache .mypy_cache .hypothesis web/dist
+	rm -rf .aws-sam .pytest_cache .ruff_cache .mypy_cache .hypothesis web/dist build/mutation
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: clean

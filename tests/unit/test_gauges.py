@@ -292,6 +292,7 @@ TOTAL, PATIENTS = int(os.environ.get("GAUGE_SCAN_TOTAL", "50000")), 20
 START = datetime(2024, 1, 1, tzinfo=UTC)  # gauges spread over 10 weeks
 
 
+@pytest.mark.slow
 def test_a_week_of_one_type_reads_only_what_it_returns(clinic: Clinic, monkeypatch: pytest.MonkeyPatch) -> None:
     """TOTAL (50,000) gauges over 20 patients and 7 types; a query for one patient, one type and one week reads
     (DynamoDB's ScannedCount) no more items than it returns plus one per page boundary."""

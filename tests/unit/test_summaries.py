@@ -246,6 +246,7 @@ OLD = int(os.environ.get("SUMMARY_COST_OLD_GAUGES", "100000"))
 NEW = 1000
 
 
+@pytest.mark.slow
 def test_cost_follows_new_gauges_not_history(clinic: Clinic, monkeypatch: pytest.MonkeyPatch) -> None:
     """1,000 new gauges on top of OLD (100,000) old ones:
     the run reads the 1,000 changes and the gauges of the days they touch, nothing of the rest of history."""
@@ -353,6 +354,7 @@ def _expected(patient_gauges: list[dict[str, Any]], tz: str, period: str) -> lis
     return out
 
 
+@pytest.mark.slow
 @settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 )

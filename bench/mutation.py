@@ -1,0 +1,285 @@
+"""`make mutation`: mutation testing of the domain's decision modules with mutmut 3, score in bench/mutation.md.
+
+mutmut names a mutant after the module it imports, so it must see the package as `src/clinic`: this script
+lays out a scratch copy of the project in build/mutation (the package under src/, the tests, the local
+gateway, the functions and the template), runs `mutmut run` there with the venv of requirements/mutation.txt
+(which has no editable install of `clinic`, so the tests import the mutated copy; mutmut's own forced-failure
+check stops the run if they did not), then writes the score and every surviving mutant, with its
+explanation from bench/mutation_survivors.toml when there is one, to bench/mutation.md. Exits 1 under GOAL.
+
+mutmut first runs the fast tests once to learn which test calls which function, then runs each mutant against
+only the tests that call the mutated function, stopping at the first failure. The fast tests are tests/unit
+without the `slow` marker (the scale and property tests of minutes).
+
+A full run takes hours (see README): `--resume` continues an interrupted run where it stopped, `--report` writes
+the report from the results so far (the score then counts only the mutants checked), and `--retest` runs only
+the mutants that the last run did not kill, against the current tests (after writing tests for them). Environment: MUTATION_JOBS (parallel mutants, default: every CPU); MUTATION_MODULES (comma-separated, to
+try a few modules while writing tests; the goal is for all of them). `--lock` regenerates the hash-pinned
+requirements/mutation.txt from requirements/mutation.in.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "build" / "mutation"
+VENV = ROOT / ".venv" / "mutation"
+REPORT = ROOT / "bench" / "mutation.md"
+EXPLAINED = ROOT / "bench" / "mutation_survivors.toml"
+LOCK_IN = ROOT / "requirements" / "mutation.in"
+LOCK = ROOT / "requirements" / "mutation.txt"
+GOAL = 0.90
+
+# The modules that decide things (issue 19). store, http, settings, ids, clock, errors and openapi are
+# I/O and plumbing: mutating them mostly measures moto and Powertools.
+MODULES = (
+    "access",
+    "validation",
+    "models",
+    "patients",
+    "gauges",
+    "summaries",
+    "cursors",
+    "care_teams",
+    "accounts",
+    "idempotency",
+    "audit",
+)
+# What the fast tests need beside the package (the gateway reads handlers and routes from the template).
+ALSO_COPY = ("local", "functions", "events", "docs", "template.yaml")
+TEST_SELECTION = ("tests/unit", "-m", "not slow")
+KILLED = frozenset({"killed", "timeout"})
+# mutmut passes each mutant's tests as a set of node ids, which pytest would run in that (hash) order,
+# interleaving modules and so setting module fixtures up again and again. This plugin keeps each module's tests
+# together, and runs the quickest first (by the durations mutmut measured): most mutants fail a quick test.
+ORDER_PLUGIN = """
+import json
+import os
+
+
+def pytest_collection_modifyitems(items):
+    seconds = {}
+    if os.path.exists("mutmut-stats.json"):
+        with open("mutmut-stats.json") as stats:
+            seconds = json.load(stats)["duration_by_test"]
+    took = {item.nodeid: seconds.get(item.nodeid, 0.0) for item in items}
+    module_seconds = {}
+    for item in items:
+        module_seconds[item.location[0]] = module_seconds.get(item.location[0], 0.0) + took[item.nodeid]
+    items.sort(key=lambda item: (module_seconds[item.location[0]], item.location[0], took[item.nodeid]))
+"""
+
+
+def modules() -> tuple[str, ...]:
+    chosen = tuple(m.strip() for m in os.environ.get("MUTATION_MODULES", "").split(",") if m.strip())
+    unknown = set(chosen) - set(MODULES)
+    if unknown:
+        sys.exit(f"MUTATION_MODULES: not a decision module: {', '.join(sorted(unknown))}")
+    return chosen or MODULES
+
+
+def _toml_list(values: tuple[str, ...] | list[str]) -> str:
+    return "[" + ", ".join(json.dumps(v) for v in values) + "]"
+
+
+def stage() -> None:
+    """build/mutation: a fresh copy of what the fast tests need, with the package at src/clinic."""
+    if WORK.exists():
+        shutil.rmtree(WORK)
+    (WORK / "mutants").mkdir(parents=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis", ".pytest_cache")
+    shutil.copytree(ROOT / "layers" / "clinic" / "clinic", WORK / "src" / "clinic", ignore=ignore)
+    shutil.copytree(ROOT / "tests", WORK / "tests", ignore=ignore)
+    # The rest goes straight where the tests run (mutmut's own copy would turn docs/'s symlink into a file).
+    for name in ALSO_COPY:
+        source, target = ROOT / name, WORK / "mutants" / name
+        if source.is_dir():
+            shutil.copytree(source, target, ignore=ignore, symlinks=True)
+        else:
+            shutil.copy2(source, target)
+    (WORK / "mutants" / "mutation_test_order.py").write_text(ORDER_PLUGIN)
+    config = f"""
+[tool.mutmut]
+source_paths = ["src/clinic"]
+only_mutate = {_toml_list([f"src/clinic/{m}.py" for m in modules()])}
+pytest_add_cli_args_test_selection = {_toml_list(TEST_SELECTION)}
+pytest_add_cli_args = ["-p", "mutation_test_order"]
+use_git_change_detection = false
+"""
+    (WORK / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text() + config)
+
+
+def mutmut(*args: str, capture: bool = False) -> subprocess.CompletedProcess[str]:
+    # No PYTHONPATH or endpoint from the developer's shell: the tests must import the staged copy only.
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "AWS_ENDPOINT_URL_DYNAMODB")}
+    return subprocess.run(
+        [str(VENV / "bin" / "mutmut"), *args], cwd=WORK, env=env, text=True, capture_output=capture, check=False
+    )
+
+
+def results() -> dict[str, str]:
+    """Every mutant of the listed modules and its status (killed, survived, no tests, timeout...)."""
+    listed = mutmut("results", "--all", "true", capture=True)
+    if listed.returncode != 0:
+        sys.exit(listed.stderr or listed.stdout)
+    statuses = {}
+    for line in listed.stdout.splitlines():
+        name, sep, status = line.strip().rpartition(": ")
+        if sep and "__mutmut_" in name:
+            statuses[name] = status
+    return statuses
+
+
+def diff(name: str) -> str:
+    shown = mutmut("show", name, capture=True).stdout
+    return "\n".join(line for line in shown.splitlines() if not line.startswith("# "))
+
+
+def changed_line(patch: str) -> str:
+    """The mutated line itself, as it reads in the mutant (what an explanation is matched against)."""
+    added = [line[1:].strip() for line in patch.splitlines() if line.startswith("+") and not line.startswith("+++")]
+    return added[0] if added else ""
+
+
+def module_of(name: str) -> str:
+    return name.split(".")[1]
+
+
+def write_report(statuses: dict[str, str], seconds: float | None) -> float:
+    """bench/mutation.md; returns the share of the checked mutants that were killed."""
+    explained = tomllib.loads(EXPLAINED.read_text()) if EXPLAINED.exists() else {}
+    checked = {n: s for n, s in statuses.items() if s != "not checked"}
+    killed = sum(s in KILLED for s in checked.values())
+    score = killed / len(checked) if checked else 0.0
+    per_module: dict[str, Counter[str]] = {m: Counter() for m in MODULES if any(module_of(n) == m for n in statuses)}
+    for name, status in statuses.items():
+        per_module[module_of(name)][status] += 1
+    survivors = sorted(n for n, s in checked.items() if s not in KILLED)
+    took = f"{seconds / 60:.0f} minutes" if seconds is not None else "time not measured (written by --report)"
+    partial = len(statuses) - len(checked)
+    lines = [
+        "# Mutation testing",
+        "",
+        f"`make mutation` (mutmut, {len(per_module)} modules of `layers/clinic/clinic`, the fast unit tests) on "
+        f"{datetime.now(UTC):%Y-%m-%d}: **{killed} of {len(checked)} mutants checked killed ({score:.1%})**, goal "
+        f"{GOAL:.0%}; {took} with {os.environ.get('MUTATION_JOBS') or os.cpu_count()} parallel mutants.",
+        "",
+    ]
+    if partial:
+        lines += [
+            f"**Partial run: {partial} of {len(statuses)} mutants not checked yet** (`bench/mutation.py --resume`); "
+            "mutmut checks the mutants with the quickest tests first, so the score so far is of those.",
+            "",
+        ]
+    lines += [
+        "| module | mutants | killed | survived | no tests | timeout | not checked |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for module, counts in per_module.items():
+        lines.append(
+            f"| {module} | {sum(counts.values())} | {counts['killed']} | {counts['survived']} "
+            f"| {counts['no tests']} | {counts['timeout']} | {counts['not checked']} |"
+        )
+    lines += ["", f"## Surviving mutants ({len(survivors)})", ""]
+    if not survivors:
+        lines.append("None.")
+    unexplained = 0
+    for name in survivors:
+        patch = diff(name)
+        note = explained.get(name)
+        if note and note.get("line", "").strip() != changed_line(patch):
+            note = None  # the function changed since: the explanation was about another mutant
+        unexplained += note is None
+        why = f"**{note['kind']}**: {note['why'].strip()}" if note else "**not explained yet**"
+        lines += [f"### `{name}` ({statuses[name]})", "", why, "", "```diff", patch.strip(), "```", ""]
+    at = lines.index("| module | mutants | killed | survived | no tests | timeout | not checked |")
+    lines[at:at] = [
+        f"Survivors: {len(survivors)}, of which {len(survivors) - unexplained} are explained in "
+        "bench/mutation_survivors.toml (equivalent mutants, or why no test should kill them).",
+        "",
+    ]
+    REPORT.write_text("\n".join(lines).rstrip() + "\n")
+    return score
+
+
+def lock() -> None:
+    """requirements/mutation.txt from mutation.in: every package pip resolves, with the sha256 of its file."""
+    with tempfile.TemporaryDirectory() as scratch:
+        report = Path(scratch) / "report.json"
+        pip = [sys.executable, "-m", "pip", "install", "--quiet", "--dry-run", "--ignore-installed"]
+        subprocess.run([*pip, "--report", str(report), "-r", str(LOCK_IN)], check=True)
+        resolved = json.loads(report.read_text())["install"]
+    pins = sorted(
+        (
+            (p["metadata"]["name"], p["metadata"]["version"], p["download_info"]["archive_info"]["hashes"]["sha256"])
+            for p in resolved
+        ),
+        key=lambda pin: pin[0].lower(),
+    )
+    body = [f"{name}=={version} \\\n    --hash=sha256:{digest}" for name, version, digest in pins]
+    LOCK.write_text(
+        "# Full hash-pinned lock of the mutation venv (.venv/mutation, created by `make mutation`); the hashes are\n"
+        f"# of the files pip chose on {sys.platform}, python {sys.version_info.major}.{sys.version_info.minor}. "
+        "Generated from requirements/mutation.in by\n# `python3 bench/mutation.py --lock`; do not edit by hand.\n"
+        + "\n".join(body)
+        + "\n"
+    )
+
+
+def restage_tests() -> None:
+    """The current tests into build/mutation, for --retest (the mutated package stays as it is)."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis", ".pytest_cache")
+    for target in (WORK / "tests", WORK / "mutants" / "tests"):
+        shutil.rmtree(target)
+        shutil.copytree(ROOT / "tests", target, ignore=ignore)
+
+
+def main() -> int:
+    mode = sys.argv[1] if len(sys.argv) > 1 else ""
+    if mode == "--lock":
+        lock()
+        return 0
+    started = time.monotonic()
+    jobs = os.environ.get("MUTATION_JOBS") or str(os.cpu_count() or 2)
+    run = None
+    if mode == "--retest":
+        # After writing tests for the survivors of the last run: run only those mutants again.
+        restage_tests()
+        again = [name for name, status in results().items() if status not in KILLED | {"not checked"}]
+        run = mutmut("run", "--max-children", jobs, *again)
+    elif mode == "--resume":
+        run = mutmut("run", "--max-children", jobs)  # mutmut skips the mutants it already has a result for
+    elif mode != "--report":
+        stage()
+        run = mutmut("run", "--max-children", jobs)
+    if run is not None and run.returncode != 0:
+        print(f"mutmut run failed ({run.returncode}); see its output above", file=sys.stderr)
+        return run.returncode
+    seconds = time.monotonic() - started
+    statuses = results()
+    if not statuses:
+        print("mutmut reported no mutants", file=sys.stderr)
+        return 1
+    score = write_report(statuses, seconds if run is not None else None)
+    checked = {n: s for n, s in statuses.items() if s != "not checked"}
+    survivors = sum(s not in KILLED for s in checked.values())
+    print(
+        f"{score:.1%} of {len(checked)} mutants checked killed (goal {GOAL:.0%}), {survivors} survived, "
+        f"{len(statuses) - len(checked)} not checked yet; see {REPORT.relative_to(ROOT)}"
+    )
+    return 0 if score >= GOAL and len(checked) == len(statuses) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
