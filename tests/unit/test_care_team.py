@@ -266,18 +266,22 @@ def test_a_care_team_holds_at_most_20_members(client: Client, c: Clinic) -> None
     assert add(client, c.admin, pid, members[20].id).status == 201
 
 
-def test_a_care_team_change_from_a_stale_read_is_applied_to_the_current_patient(client: Client, c: Clinic) -> None:
+@pytest.mark.parametrize(("by", "member"), [("admin", "lone_provider"), ("other_supervisor", "other_supervisor")])
+def test_a_care_team_change_from_a_stale_read_is_applied_to_the_current_patient(
+    client: Client, c: Clinic, by: str, member: str
+) -> None:
     """A rename lands between a care-team change's read of the patient and its write: the write must not
     derive the new member's list entry from the stale read (it is conditioned on the version read, and
-    retried), so the member finds the patient by its new name."""
+    retried, by the same caller), so the member finds the patient by its new name."""
+    caller, joining = getattr(c, by), getattr(c, member)
     read = patient(c.admin, "Olga", "Oldname")
     pid = read["id"]
     renamed = client.put(f"/v1/patients/{pid}", {"patient": {"last_name": "Newname"}}, token=c.admin.token)
     assert renamed.status == 200
-    care_teams.add(c.admin.caller, read, c.lone_provider.id)
+    care_teams.add(caller.caller, read, joining.id)
 
     def search(term: str) -> list[tuple[int, str]]:
-        reply = client.get("/v1/patients", query={"search": term}, token=c.lone_provider.token)
+        reply = client.get("/v1/patients", query={"search": term}, token=joining.token)
         assert reply.status == 200, reply.text
         return [(p["id"], p["last_name"]) for p in reply.body["patients"]]
 
@@ -285,7 +289,17 @@ def test_a_care_team_change_from_a_stale_read_is_applied_to_the_current_patient(
     assert search("oldname") == []
     current = client.get(f"/v1/patients/{pid}", token=c.admin.token)
     assert (current.body["last_name"], current.header("ETag")) == ("Newname", '"v3"')
-    assert client.get(f"/v1/patients/{pid}/care_team", token=c.admin.token).body == team(c.lone_provider)
+    assert client.get(f"/v1/patients/{pid}/care_team", token=c.admin.token).body == team(joining)
+
+
+def test_a_removal_from_a_stale_read_is_applied_to_the_current_patient(client: Client, c: Clinic) -> None:
+    read = patient(c.lone_provider, "Rita", "Oldname")
+    pid = read["id"]
+    add(client, c.admin, pid, c.provider.id)  # the read above no longer has the current version
+    care_teams.remove(c.admin.caller, read, str(c.lone_provider.id))
+    assert client.get(f"/v1/patients/{pid}/care_team", token=c.admin.token).body == team(c.provider)
+    assert opens(client, c.lone_provider, pid) == 403
+    assert client.get(f"/v1/patients/{pid}", token=c.admin.token).header("ETag") == '"v3"'
 
 
 # ---- lists follow the team ----
@@ -300,6 +314,22 @@ def test_member_lists_follow_renames_and_status(client: Client, c: Clinic) -> No
         assert [(p["id"], p["last_name"]) for p in inactive.body["patients"]] == [(pid, "Brown")]
         old_name = client.get("/v1/patients", query={"status": "all", "search": "walker"}, token=who.token)
         assert old_name.body["patients"] == []
+
+
+def test_an_email_search_finds_only_the_patients_the_caller_may_open(client: Client, c: Clinic) -> None:
+    mine = patient(c.provider, "Mia", "Mine", email="shared.family@example.com")["id"]
+    other = patient(c.lone_provider, "Otto", "Other", email="shared.family@example.com")["id"]
+
+    def found(who: User, status: str = "active") -> list[int]:
+        query = {"search": "Shared.Family@example.com", "status": status}
+        reply = client.get("/v1/patients", query=query, token=who.token)
+        assert reply.status == 200, reply.text
+        return [p["id"] for p in reply.body["patients"]]
+
+    assert (found(c.provider), found(c.lone_provider), found(c.other_supervisor)) == ([mine], [other], [])
+    assert sorted(found(c.admin)) == sorted([mine, other])
+    client.put(f"/v1/patients/{mine}", {"patient": {"active": False}}, token=c.admin.token)
+    assert (found(c.provider), found(c.provider, "inactive"), found(c.provider, "all")) == ([], [mine], [mine])
 
 
 def test_a_patient_on_several_teams_is_listed_once(client: Client, c: Clinic) -> None:

@@ -33,6 +33,7 @@ BODIES: list[tuple[Any, dict[str, list[str]]]] = [
     (one(gauge_type="pain", value=-1), {"value": ["must be between 0 and 10"]}),
     (one(gauge_type="medication_adherence", value=100.5), {"value": ["must be between 0 and 100"]}),
     (one(gauge_type="steps", value=2, scale_min=2.5, scale_max=7.25), {"value": ["must be between 2.5 and 7.25"]}),
+    (one(gauge_type="steps", value=9, scale_min=2.0, scale_max=8.0), {"value": ["must be between 2 and 8"]}),
     (one(value=None), {"value": ["can't be blank"]}),
     ({"gauge": {"gauge_type": "mood"}}, {"value": ["can't be blank"]}),
     # unknown types must give their scale

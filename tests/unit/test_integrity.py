@@ -9,6 +9,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 from botocore.stub import Stubber
-from clinic import accounts, settings, store
+from clinic import accounts, clock, settings, store
 
 from local import admin, events
 from local.gateway import HttpResponse, LocalGateway
@@ -125,6 +126,22 @@ def test_error_responses_are_not_stored_so_a_fixed_retry_goes_through(clinic: di
     invalid = call("POST", "/v1/patients", {"patient": {"first_name": "Ada"}}, {"Idempotency-Key": "k2"})
     assert invalid.status == 422 and "last_name" in body(invalid)["errors"]
     fixed = call("POST", "/v1/patients", NEW_PATIENT, {"Idempotency-Key": "k2"})
+    assert fixed.status == 201 and "Idempotent-Replayed" not in fixed.headers
+
+
+def test_an_error_the_domain_answers_is_not_stored_either(clinic: dict[str, Any]) -> None:
+    call = clinic["admin"]["call"]
+    pid = body(call("POST", "/v1/patients", NEW_PATIENT))["id"]
+    path, key = f"/v1/patients/{pid}/care_team", {"Idempotency-Key": "k3"}
+    outsider = accounts.create_user(accounts.create_clinic("Elsewhere")["id"], "provider", "Out Sider")
+    for _ in range(2):  # answered twice, never replayed
+        refused = call("POST", path, {"user_id": outsider["id"]}, key)
+        assert (refused.status, body(refused)) == (
+            422,
+            {"errors": {"user_id": ["must be a provider or supervisor of this clinic"]}},
+        )
+        assert "Idempotent-Replayed" not in refused.headers
+    fixed = call("POST", path, {"user_id": clinic["provider"]["user"]["id"]}, key)
     assert fixed.status == 201 and "Idempotent-Replayed" not in fixed.headers
 
 
@@ -506,8 +523,13 @@ def test_an_audit_failure_fails_reads_closed_and_logs_changes(clinic: dict[str, 
 
 def test_patients_admin_audit_prints_a_patients_trail(clinic: dict[str, Any], capsys: Any) -> None:
     call = clinic["admin"]["call"]
-    pid = body(call("POST", "/v1/patients", NEW_PATIENT))["id"]
-    read = call("GET", f"/v1/patients/{pid}")
+    try:  # a second apart, so that --since below can tell them apart
+        clock.set_clock(lambda: datetime(2024, 3, 1, 9, 0, 0, tzinfo=UTC))
+        pid = body(call("POST", "/v1/patients", NEW_PATIENT))["id"]
+        clock.set_clock(lambda: datetime(2024, 3, 1, 9, 0, 1, tzinfo=UTC))
+        read = call("GET", f"/v1/patients/{pid}")
+    finally:
+        clock.set_clock(None)
     capsys.readouterr()
     assert admin.main(["audit", "--patient", str(pid)]) == 0
     printed = json.loads(capsys.readouterr().out)
@@ -517,6 +539,13 @@ def test_patients_admin_audit_prints_a_patients_trail(clinic: dict[str, Any], ca
     ]
     assert printed["events"][1]["request_id"] == read.headers["x-amzn-RequestId"]
     assert printed["patient_id"] == pid
+    # --since: only the events at or after that time.
+    capsys.readouterr()
+    assert printed["events"][1]["at"] == "2024-03-01T09:00:01.000Z"
+    assert admin.main(["audit", "--patient", str(pid), "--since", "2024-03-01T09:00:00.500Z"]) == 0
+    assert [e["request_id"] for e in json.loads(capsys.readouterr().out)["events"]] == [
+        read.headers["x-amzn-RequestId"]
+    ]
 
 
 @pytest.fixture

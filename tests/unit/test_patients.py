@@ -247,13 +247,22 @@ def test_if_match_applies_only_to_the_version_read(client: Client, admin: User) 
     assert (renamed.status, renamed.body["last_name"]) == (200, "Moved")
 
 
-@pytest.mark.parametrize("header", ['"nonsense"', '"v999"', '"v0"', ""])
+@pytest.mark.parametrize("header", ['"nonsense"', '"v999"', '"v0"', "", '"x1"', '"1"', 'W/"x1"'])
 def test_if_match_naming_no_current_version_is_412(client: Client, admin: User, header: str) -> None:
     created = create(client, admin)
     path = f"/v1/patients/{created.body['id']}"
     reply = client.put(path, {"patient": {"first_name": "X"}}, headers={"If-Match": header}, token=admin.token)
     assert (reply.status, reply.body) == (412, PRECONDITION_FAILED)
     assert client.get(path, token=admin.token).body == created.body
+
+
+@pytest.mark.parametrize("header", ['W/"v1"', '"v1"', "v1", ' "v1" '])
+def test_if_match_of_the_current_version_applies_weak_or_strong(client: Client, admin: User, header: str) -> None:
+    pid = create(client, admin).body["id"]
+    reply = client.put(
+        f"/v1/patients/{pid}", {"patient": {"first_name": "Tag"}}, headers={"If-Match": header}, token=admin.token
+    )
+    assert (reply.status, reply.body["first_name"], reply.header("ETag")) == (200, "Tag", '"v2"')
 
 
 def test_if_match_star_applies(client: Client, admin: User) -> None:
@@ -409,6 +418,16 @@ def test_cursor_walks_every_page_without_duplicates_or_gaps(client: Client, admi
 
     walked, _ = walk(client, admin.token, search="l", page_size=page_size)
     assert walked == [i for i in ids if i not in (ids[2], ids[5])]
+
+
+def test_an_email_search_lists_in_order_and_pages_by_cursor(client: Client, admin: User) -> None:
+    ids = seed(client, admin, [("Cara", "Zed"), ("Abe", "Young"), ("Bea", "Young")], email="family@example.com")
+    seed(client, admin, [("Other", "Person")], email="other@example.com")
+    reply = client.get("/v1/patients", query={"search": "family@example.com"}, token=admin.token)
+    assert names(reply) == ["Abe Young", "Bea Young", "Cara Zed"]
+    walked, metas = walk(client, admin.token, search="FAMILY@example.com", page_size=1)
+    assert walked == [ids[1], ids[2], ids[0]]
+    assert [(m["page"], m["has_more"]) for m in metas] == [(1, True), (2, True), (3, False)]
 
 
 def test_cursor_continues_after_the_anchor_even_when_rows_change(client: Client, admin: User) -> None:

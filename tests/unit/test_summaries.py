@@ -168,6 +168,35 @@ def test_summary_numbers_are_rounded_to_two_decimals(clinic: Clinic) -> None:
     assert day == [{**numbers, "period": "day", "period_start": "2024-03-18"}]
     week = summary(clinic, patient, "period=week&start_date=2024-03-18&end_date=2024-03-18")["summaries"]
     assert week == [{**numbers, "period": "week", "period_start": "2024-03-18"}]  # a Monday
+    # Whole numbers are JSON integers (1, not 1.0).
+    assert [type(day[0][k]) for k in ("min", "max", "last_value")] == [int, int, int]
+
+
+def test_a_week_sums_its_days(clinic: Clinic) -> None:
+    """Mood 2, 4 and 9 on three days of one week: the week's numbers come from all three days."""
+    patient = clinic.patient()
+    days = [("2024-03-11", 2), ("2024-03-12", 4), ("2024-03-13", 9)]
+    record(
+        clinic,
+        patient,
+        T0,
+        [{"gauge_type": "mood", "value": v, "recorded_at": f"{d}T10:00:00Z"} for d, v in days],
+    )
+    run(T0)
+    (week,) = summary(clinic, patient, "period=week&start_date=2024-03-11&end_date=2024-03-17")["summaries"]
+    assert week == {
+        "gauge_type": "mood",
+        "period": "week",
+        "period_start": "2024-03-11",
+        "count": 3,
+        "min": 2,
+        "max": 9,
+        "mean": 5,
+        "normalized_mean": 0.44,  # (1/9 + 3/9 + 8/9) / 3
+        "last_value": 9,
+        "last_recorded_at": "2024-03-13T10:00:00.000Z",
+    }
+    assert type(week["mean"]) is int  # 15 / 3 is sent as 5, not 5.0
 
 
 def _three_patients(clinic: Clinic) -> list[dict[str, Any]]:

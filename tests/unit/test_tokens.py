@@ -228,6 +228,8 @@ def test_cli_rejects_unknown_clinic_user_and_role(capsys: pytest.CaptureFixture[
         {"error": f"clinic {10**9} does not exist"},
     )
     assert run_cli(capsys, "tokens", "issue", "--user", str(10**9)) == (2, {"error": f"user {10**9} does not exist"})
+    for change in ("deactivate", "activate"):
+        assert run_cli(capsys, "users", change, "--user", str(10**9)) == (2, {"error": f"user {10**9} does not exist"})
     with pytest.raises(SystemExit) as exited:
         admin_cli.main(["users", "create", "--clinic", "1", "--role", "owner", "--name", "X"])
     assert exited.value.code == 2
