@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+import dynamodb_rules
 import pytest
 from moto import mock_aws
 from support import served_api
@@ -58,6 +59,27 @@ def _log_to_the_current_stdout() -> None:
 
 
 _log_to_the_current_stdout()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dynamodb_rules_check() -> Iterator[dynamodb_rules.Checker]:
+    """DynamoDB's documented request rules (tests/dynamodb_rules.py) on every call of every client the tests
+    create, installed before any fixture creates one."""
+    checker = dynamodb_rules.install()
+    yield checker
+    dynamodb_rules.uninstall(checker)
+
+
+@pytest.fixture(autouse=True)
+def no_broken_dynamodb_rules(dynamodb_rules_check: dynamodb_rules.Checker) -> Iterator[None]:
+    """Fails a test whose code sent DynamoDB a request it would reject, even if that code caught the error."""
+    before = dynamodb_rules_check.take()
+    if before:  # made by a fixture's teardown or a background thread after the previous test ended
+        pytest.fail("requests that DynamoDB rejects (before this test):\n" + "\n".join(before), pytrace=False)
+    yield
+    broken = dynamodb_rules_check.take()
+    if broken:
+        pytest.fail("requests that DynamoDB rejects:\n" + "\n".join(broken), pytrace=False)
 
 
 def _template() -> dict[str, Any]:
