@@ -72,6 +72,8 @@ def _parser() -> argparse.ArgumentParser:
     run_summaries = jobs.add_parser("run", help="run the gauge summary job once")
     run_summaries.add_argument("--full", action="store_true", help="rebuild every summary (shows progress)")
     run_summaries.set_defaults(run=_run_summaries)
+    set_aside = jobs.add_parser("set-aside", help="items the summary job could not process and set aside")
+    set_aside.set_defaults(run=_set_aside)
     audit = groups.add_parser("audit", help="a patient's audit trail: who read or changed it, when, from which request")
     audit.add_argument("--patient", type=int, required=True)
     audit.add_argument("--since", help="only events at or after this ISO time (e.g. 2024-01-31T00:00:00.000Z)")
@@ -96,6 +98,12 @@ def _run_summaries(args: argparse.Namespace) -> dict[str, Any]:
     from clinic import summaries
 
     return summaries.run_job(full=args.full, progress=_progress if args.full else None)
+
+
+def _set_aside(args: argparse.Namespace) -> dict[str, Any]:
+    from clinic import summaries
+
+    return {"job": summaries.JOB, "items": summaries.set_aside_items()}
 
 
 def _create_user(args: argparse.Namespace) -> dict[str, Any]:

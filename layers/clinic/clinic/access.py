@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from clinic import store
+from clinic import ids, store
 from clinic.errors import Forbidden, NotAuthorized, PatientForbidden, PatientNotFound
 
 ROLES = ("admin", "supervisor", "provider")
@@ -65,11 +65,8 @@ def may_access(caller: Caller, patient: Mapping[str, Any], action: Action) -> bo
 
 def patient_for(caller: Caller, patient_id: str | int, action: Action) -> dict[str, Any]:
     """The patient, if the caller may act on it: 404 when missing or in another clinic, 403 otherwise."""
-    try:
-        pid = int(patient_id)
-    except (TypeError, ValueError):
-        raise PatientNotFound from None
-    if pid <= 0 or str(patient_id).strip() != str(pid):
+    pid = patient_id if isinstance(patient_id, int) else ids.parse(patient_id)
+    if pid is None:
         raise PatientNotFound
     patient = store.get_patient(pid)
     if patient is None or patient["clinic_id"] != caller.clinic_id:

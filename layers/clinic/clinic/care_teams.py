@@ -7,7 +7,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from clinic import store
+from clinic import ids, store
 from clinic.access import CARE_TEAM_ROLES, Action, Caller, may_manage_member, patient_for
 from clinic.errors import Forbidden, NotFound, StorageUnavailable, ValidationFailed
 
@@ -59,9 +59,10 @@ def add(caller: Caller, patient: dict[str, Any], user_id: int) -> dict[str, Any]
 
 def remove(caller: Caller, patient: dict[str, Any], user_id: str) -> dict[str, Any]:
     team = patient.get("care_team") or {}
-    if not user_id.isdigit() or user_id not in team:
+    uid = ids.parse(user_id)
+    if uid is None or str(uid) not in team:
         raise NotFound("Care team member not found")
-    member = store.get_user(int(user_id)) or {"id": int(user_id), "role": "unknown"}
+    member = store.get_user(uid) or {"id": uid, "role": "unknown"}
     if not may_manage_member(caller, member):
         raise Forbidden
     return _change(caller, patient, member, present=False)

@@ -38,11 +38,30 @@ def zone(patient: Mapping[str, Any]) -> ZoneInfo:
     return ZoneInfo(patient.get("time_zone") or "UTC")
 
 
+# What a day's edge becomes when it falls outside datetime's years 1-9999 in UTC: no stored time is there.
+_BEFORE_ALL, _AFTER_ALL = clock.iso(datetime.min.replace(tzinfo=UTC)), clock.iso(datetime.max.replace(tzinfo=UTC))
+
+
+def _start_of(day: date, tz: ZoneInfo) -> str:
+    """When `day` starts in `tz`, as a stored (UTC) time; held at the ends of the calendar."""
+    try:
+        return clock.iso(datetime.combine(day, time.min, tzinfo=tz))
+    except OverflowError:  # 0001-01-01 east of UTC starts in year 0
+        return _BEFORE_ALL if day.year == 1 else _AFTER_ALL
+
+
 def day_bounds(first: date, last: date, tz: ZoneInfo) -> tuple[str, str]:
     """[start, end) in UTC ISO times of the calendar days first..last in the patient's time zone."""
-    start = datetime.combine(first, time.min, tzinfo=tz).astimezone(UTC)
-    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz).astimezone(UTC)
-    return clock.iso(start), clock.iso(end)
+    end = _start_of(last + timedelta(days=1), tz) if last < date.max else _AFTER_ALL
+    return _start_of(first, tz), end
+
+
+def shift(day: date, days: int) -> date:
+    """`day` moved by `days`, held at the first and last dates of the calendar rather than overflowing."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return date.max if days > 0 else date.min
 
 
 def local_day(recorded_at: str, tz: ZoneInfo) -> date:
@@ -76,14 +95,9 @@ def parse_range(start_date: str | None, end_date: str | None) -> tuple[date | No
     errors: dict[str, list[str]] = {}
     days: dict[str, date | None] = {}
     for field, value in (("start_date", start_date), ("end_date", end_date)):
-        days[field] = None
-        if value is not None:
-            try:
-                days[field] = date.fromisoformat(value) if len(value) == 10 else None
-            except ValueError:
-                days[field] = None
-            if days[field] is None:
-                errors[field] = ["must be a valid date"]
+        days[field] = clock.calendar_date(value) if value is not None else None
+        if value is not None and days[field] is None:
+            errors[field] = ["must be a valid date"]
     first, last = days["start_date"], days["end_date"]
     if first and last and last < first:
         errors["end_date"] = ["must be on or after start_date"]
@@ -132,11 +146,10 @@ def list_gauges(
 
 def delete(patient: Mapping[str, Any], gauge_id: str) -> None:
     """Removes a gauge recorded by mistake; the summary job sees the deletion and recounts its day."""
-    if not gauge_id.isdigit():
-        raise NotFound("Gauge not found")
-    key = store.gauge_key(int(gauge_id))
-    if key is None or key[0] != patient["id"]:
+    gid = ids.parse(gauge_id)
+    key = store.gauge_key(gid) if gid is not None else None
+    if gid is None or key is None or key[0] != patient["id"]:
         raise NotFound("Gauge not found")
     _, gauge_type, recorded_at = key
-    if not store.delete_gauge(patient["id"], gauge_type, recorded_at, int(gauge_id), clock.iso(clock.now())):
+    if not store.delete_gauge(patient["id"], gauge_type, recorded_at, gid, clock.iso(clock.now())):
         raise NotFound("Gauge not found")

@@ -18,17 +18,9 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.logging import correlation_paths
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
 
-from clinic import audit
+from clinic import audit, request_body
 from clinic.access import Action, Caller, patient_for
-from clinic.errors import (
-    ApiError,
-    BadRequest,
-    NotFound,
-    PayloadTooLarge,
-    StorageUnavailable,
-    UnsupportedMediaType,
-    ValidationFailed,
-)
+from clinic.errors import ApiError, BadRequest, NotFound, StorageUnavailable, ValidationFailed
 from clinic.openapi import SECURITY_SCHEMES, TITLE, VERSION
 from clinic.validation import rails_errors
 
@@ -37,7 +29,6 @@ if TYPE_CHECKING:
 
 logger = Logger(service="patients-api")
 
-MAX_BODY_BYTES = 1024 * 1024
 JSON = "application/json"
 _UNAVAILABLE_CODES = frozenset(
     {
@@ -78,34 +69,6 @@ def guarded_patient(app: APIGatewayRestResolver) -> dict[str, Any]:
     return app.context["patient"]
 
 
-def _check_body(app: APIGatewayRestResolver) -> None:
-    event = app.current_event
-    body = event.body
-    if body is None or body == "":
-        return
-    if len(body) > MAX_BODY_BYTES * (4 / 3 if event.is_base64_encoded else 1):
-        raise PayloadTooLarge
-    content_type = (event.headers.get("content-type") or event.headers.get("Content-Type") or JSON).lower()
-    if not content_type.split(";")[0].strip().endswith(("/json", "+json")):
-        raise UnsupportedMediaType
-    if event.is_base64_encoded:
-        # API Gateway base64-encodes a body that is not UTF-8 text: it cannot be JSON either.
-        try:
-            event.decoded_body  # noqa: B018
-        except ValueError:  # UnicodeDecodeError and binascii.Error are ValueErrors
-            raise BadRequest from None
-    if "NaN" in body or "Infinity" in body:
-        # Python's json accepts these words; JSON does not. Parse strictly only when they may be there.
-        try:
-            json.loads(event.decoded_body or "", parse_constant=_not_json)
-        except ValueError:
-            raise BadRequest from None
-
-
-def _not_json(word: str) -> Any:
-    raise ValueError(f"{word} is not JSON")
-
-
 def _guard(
     action: Action | None,
     path_parameter: str,
@@ -116,7 +79,7 @@ def _guard(
     keepers: dict[str, idempotency.Idempotency] = {}
 
     def guard(app: APIGatewayRestResolver, next_middleware: Callable[..., Any]) -> Any:
-        _check_body(app)
+        request_body.check(app.current_event)
         patient = None
         if action is not None:
             patient_id = (app.current_event.path_parameters or {}).get(path_parameter)
@@ -214,7 +177,7 @@ def api(
     `Idempotency-Key` (POST routes). `audit_ids`: for routes without a path patient, a JMESPath to the
     patient ids the response returns (`id`, `patients[].id`), recorded in the audit trail.
     """
-    app = APIGatewayRestResolver(enable_validation=True)
+    app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=request_body.parse_json)
     # Each function's own schema declares X-User-Token; local/openapi.py merges them into one document.
     app.configure_openapi(title=TITLE, version=VERSION, security_schemes=SECURITY_SCHEMES)
     # Powertools runs its request validation before any user middleware; the access check must come first.

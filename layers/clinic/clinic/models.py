@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -38,6 +38,10 @@ from clinic.validation import (
 )
 
 EARLIEST_BIRTH = date(1900, 1, 1)
+# Gauges share the bound: no patient-reported measurement predates 1900, and every stored time then stays
+# inside datetime's years 1-9999 in every time zone (the summary job turns times into local days).
+EARLIEST_TIME = datetime.combine(EARLIEST_BIRTH, time.min, UTC)
+TOO_EARLY = "must be on or after 1900-01-01"
 GENDERS = ("male", "female", "non_binary", "other", "unknown", "prefer_not_to_say")
 
 
@@ -46,7 +50,7 @@ def _birth_date(value: str) -> str:
     if born > clock.today():
         raise fail("can't be in the future")
     if born < EARLIEST_BIRTH:
-        raise fail("must be on or after 1900-01-01")
+        raise fail(TOO_EARLY)
     return value
 
 
@@ -206,7 +210,9 @@ def _scale(info: ValidationInfo, field: str, value: float | None) -> float | Non
 
 
 def _recorded_at(value: str) -> str:
-    moment = parse_time(value)
+    moment = parse_time(value)  # compared in its own offset: converting 9999-12-31T23:00-01:00 overflows
+    if moment < EARLIEST_TIME:
+        raise fail(TOO_EARLY)
     if moment > clock.now() + FUTURE_TOLERANCE:
         raise fail("can't be in the future")
     return clock.iso(moment)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import heapq
 import random
+import re
 import time
 from collections.abc import Iterator, Mapping
 from datetime import date
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from clinic import clock, cursors, ids, store
 from clinic.access import CARE_TEAM_ROLES, Action, Caller, list_scopes, may_access, patient_for
-from clinic.errors import PreconditionFailed
+from clinic.errors import BadRequest, PreconditionFailed
 
 if TYPE_CHECKING:  # GET handlers never load the request models: a faster cold start
     from clinic.models import NewPatient, PatientChanges
@@ -49,13 +50,34 @@ def etag(patient: Mapping[str, Any]) -> str:
     return f'"v{patient["version"]}"'
 
 
-def _version_from_etag(value: str) -> int | None:
-    """The version an If-Match header names; None for `*`; -1 when it names no version of ours."""
-    value = value.strip()
-    if value == "*":
+# One element of an If-Match list (RFC 9110 section 8.8.3): optional spaces, then an entity-tag (weak or strong) or
+# nothing (empty list elements are allowed), then a comma or the end.
+_IF_MATCH_ELEMENT = re.compile(r'[ \t]*(?:(W/)?"([\x21\x23-\x7e\x80-\xff]*)")?[ \t]*(?:,|\Z)')
+BAD_IF_MATCH = 'If-Match must be "*" or a list of quoted ETags'
+
+
+def matching_versions(if_match: str) -> set[int] | None:
+    """The versions an If-Match header accepts; None for `*` (any version).
+
+    RFC 9110: If-Match uses the strong comparison, so a weak tag (`W/"v3"`) never matches, and a list matches
+    when any of its tags does, and an empty list matches nothing. A tag that names no version of ours (`"v01"`,
+    `"v²"`) never matches. A value that is not an entity-tag list at all (an unquoted `v3`) is 400.
+    """
+    if if_match.strip() == "*":
         return None
-    tag = value.removeprefix("W/").strip('"')
-    return int(tag[1:]) if tag.startswith("v") and tag[1:].isdigit() else -1
+    versions: set[int] = set()
+    position = 0
+    while True:  # each element ends with a comma or the end of the value, so each step moves on
+        element = _IF_MATCH_ELEMENT.match(if_match, position)
+        if element is None:
+            raise BadRequest(BAD_IF_MATCH)
+        weak, tag = element.groups()
+        version = ids.parse(tag[1:]) if tag and tag.startswith("v") else None
+        if not weak and version is not None:
+            versions.add(version)
+        position = element.end()
+        if position == len(if_match):
+            return versions
 
 
 def _address(address: Any) -> dict[str, Any] | None:
@@ -109,12 +131,12 @@ def update(caller: Caller, current: dict[str, Any], changes: PatientChanges, if_
         elif field == "time_zone" and value is None:
             value = "UTC"  # clearing the zone restores the default
         fields[field] = value
-    expected = _version_from_etag(if_match) if if_match is not None else None
-    if expected == -1:
+    accepted = matching_versions(if_match) if if_match is not None else None
+    if accepted is not None and current["version"] not in accepted:
         raise PreconditionFailed
+    # The write is conditioned on the version that matched, in case the patient changes in between.
+    expected = current["version"] if accepted is not None else None
     if not fields:
-        if expected is not None and expected != current["version"]:
-            raise PreconditionFailed
         return current
     for attempt in range(8):
         try:

@@ -9,10 +9,10 @@ import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from clinic.settings import dynamodb, settings
 
@@ -401,6 +401,10 @@ def _patient(item: dict[str, Any] | None) -> dict[str, Any] | None:
     return item
 
 
+def patient_key(patient_id: Any) -> tuple[str, str]:
+    return f"PATIENT#{patient_id}", "PATIENT"
+
+
 def get_patient(patient_id: int) -> dict[str, Any] | None:
     return _patient(_get(f"PATIENT#{patient_id}", "PATIENT", consistent=True))
 
@@ -643,22 +647,45 @@ def query_gauges(
             high = min(high, _gauge_sk(recorded_at, gauge_id - 1))
         else:
             low = max(low, _gauge_sk(recorded_at, gauge_id + 1))
+    if gauge_type is None:
+        partition = _Partition("all_pk", f"GAUGES#{patient_id}", "sk", "PatientGauges")
+    else:
+        partition = _Partition("pk", gauge_partition(patient_id, gauge_type), "sk")
+    return _between(partition, low, high, forward=not newest_first, limit=limit, shape=_gauge)
+
+
+class _Partition(NamedTuple):
+    """Where a range query reads: a partition of the table or of an index, and its sort key."""
+
+    key: str
+    value: str
+    sort_key: str
+    index_name: str | None = None
+
+
+def _between(
+    partition: _Partition, low: str, high: str, *, forward: bool = True, limit: int | None = None, shape: Any = None
+) -> Iterator[dict[str, Any]]:
+    """The items of one partition whose sort key is in [low, high], in key order, page by page.
+
+    The one place range queries are built: DynamoDB rejects a BETWEEN whose low bound is above its high
+    bound (ValidationException; moto answers it), so an empty range reads nothing instead. Python compares
+    strings by code point, which is the UTF-8 byte order DynamoDB uses.
+    """
     if low > high:
         return iter(())
-    pk_name, pk, index = "pk", gauge_partition(patient_id, gauge_type or ""), None
-    if gauge_type is None:
-        pk_name, pk, index = "all_pk", f"GAUGES#{patient_id}", "PatientGauges"
-    kwargs = {
+    kwargs: dict[str, Any] = {
         "TableName": _table(),
         "KeyConditionExpression": "#pk = :pk AND #sk BETWEEN :low AND :high",
-        "ExpressionAttributeNames": {"#pk": pk_name, "#sk": "sk"},
-        "ExpressionAttributeValues": {":pk": {"S": pk}, ":low": {"S": low}, ":high": {"S": high}},
-        "ScanIndexForward": not newest_first,
-        "Limit": limit,
+        "ExpressionAttributeNames": {"#pk": partition.key, "#sk": partition.sort_key},
+        "ExpressionAttributeValues": {":pk": {"S": partition.value}, ":low": {"S": low}, ":high": {"S": high}},
+        "ScanIndexForward": forward,
     }
-    if index:
-        kwargs["IndexName"] = index
-    return _pages(kwargs, _gauge)
+    if partition.index_name:
+        kwargs["IndexName"] = partition.index_name
+    if limit:
+        kwargs["Limit"] = limit
+    return _pages(kwargs, shape)
 
 
 def _pages(kwargs: dict[str, Any], shape: Any = None) -> Iterator[dict[str, Any]]:
@@ -669,6 +696,17 @@ def _pages(kwargs: dict[str, Any], shape: Any = None) -> Iterator[dict[str, Any]
         if "LastEvaluatedKey" not in resp:
             return
         kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+
+def gauge_key_of(gauge: Mapping[str, Any]) -> tuple[str, str]:
+    """The table key of a gauge read through query_gauges (which drops it), even of a malformed one."""
+    try:
+        return gauge_partition(gauge["patient_id"], gauge["gauge_type"]), _gauge_sk(gauge["recorded_at"], gauge["id"])
+    except (KeyError, TypeError, ValueError):
+        return (
+            f"GAUGE#{gauge.get('patient_id')}#{gauge.get('gauge_type')}",
+            f"{gauge.get('recorded_at')}#{gauge.get('id')}",
+        )
 
 
 def gauge_key(gauge_id: int) -> tuple[int, str, str] | None:
@@ -710,17 +748,8 @@ def delete_gauge(patient_id: int, gauge_type: str, recorded_at: str, gauge_id: i
 
 def changes(hour: str, shard: int, after: str, upto: str) -> Iterator[dict[str, Any]]:
     """Gauge writes and deletions of one hour and shard with after < changed_at <= upto (ISO times)."""
-    kwargs = {
-        "TableName": _table(),
-        "IndexName": "Changes",
-        "KeyConditionExpression": "change_pk = :pk AND change_sk BETWEEN :low AND :high",
-        "ExpressionAttributeValues": {
-            ":pk": {"S": f"CHANGES#{hour}#{shard}"},
-            ":low": {"S": after + "#~"},  # strictly after `after`, whatever the id
-            ":high": {"S": upto + "#~"},
-        },
-    }
-    return _pages(kwargs)
+    partition = _Partition("change_pk", f"CHANGES#{hour}#{shard}", "change_sk", "Changes")
+    return _between(partition, after + "#~", upto + "#~")  # strictly after `after`, whatever the id
 
 
 # ---- gauge summaries ----
@@ -756,16 +785,41 @@ def batch_write(writes: Sequence[dict[str, Any]]) -> None:
 
 
 def day_summaries(patient_id: int, first_day: str, last_day: str) -> Iterator[dict[str, Any]]:
-    kwargs = {
-        "TableName": _table(),
-        "KeyConditionExpression": "pk = :pk AND sk BETWEEN :low AND :high",
-        "ExpressionAttributeValues": {
-            ":pk": {"S": f"SUMMARY#{patient_id}"},
-            ":low": {"S": f"DAY#{first_day}"},
-            ":high": {"S": f"DAY#{last_day}#~"},
+    return _between(_Partition("pk", f"SUMMARY#{patient_id}", "sk"), f"DAY#{first_day}", f"DAY#{last_day}#~")
+
+
+# ---- items a job set aside ----
+# pk `SETASIDE#<job>`, sk the key of the item it could not process (`<pk>|<sk>`): one entry per item however
+# often a run meets it, with when it was first and last met and the error's type. Ids and keys only, never
+# a value. Few by nature, so one partition; an operator lists them (`patients-admin summaries set-aside`).
+
+
+def is_storage_failure(error: Exception) -> bool:
+    """Whether an error came from DynamoDB or the way to it (throttling, timeouts, refused requests) rather
+    than from the data of an item."""
+    return isinstance(error, BotoCoreError | ClientError)
+
+
+def set_aside(job: str, source: tuple[str, str], *, patient_id: Any, error: str, at: str) -> None:
+    dynamodb().update_item(
+        TableName=_table(),
+        Key=_key(f"SETASIDE#{job}", f"{source[0]}|{source[1]}"),
+        UpdateExpression="SET source_pk = :pk, source_sk = :sk, patient_id = :patient, error_type = :error, "
+        "last_seen = :at, first_seen = if_not_exists(first_seen, :at) ADD times_seen :one",
+        ExpressionAttributeValues={
+            ":pk": _value(source[0]),
+            ":sk": _value(source[1]),
+            ":patient": _value(patient_id if isinstance(patient_id, int) else str(patient_id)),
+            ":error": _value(error),
+            ":at": _value(at),
+            ":one": _value(1),
         },
-    }
-    return _pages(kwargs)
+    )
+
+
+def set_aside_items(job: str) -> Iterator[dict[str, Any]]:
+    for item in _query(f"SETASIDE#{job}", consistent=True):
+        yield {k: v for k, v in item.items() if k not in ("pk", "sk")}
 
 
 def get_checkpoint(job: str) -> dict[str, Any] | None:

@@ -9,20 +9,25 @@ the checkpoint moves, or a second run over the same window, writes the same summ
 from __future__ import annotations
 
 import contextlib
+import logging
+import math
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from clinic import clock, store
 from clinic.errors import ValidationFailed
-from clinic.gauges import day_bounds, local_day, parse_range, zone
+from clinic.gauges import day_bounds, local_day, parse_range, shift, zone
 
 JOB = "gauge-summaries"
 # Gauges created in the last minute may still be in flight (or not yet in the index): wait for them.
 SETTLE = timedelta(seconds=60)
 MAX_DAYS = 731
+# The service's log (Powertools formats it as JSON in the Lambda; plain lines in patients-admin).
+logger = logging.getLogger("patients-api")
 
 Day = tuple[int, str, date]  # patient id, gauge type, local day
 
@@ -35,19 +40,27 @@ def _hours(after: str, upto: str) -> Iterable[str]:
         hour += timedelta(hours=1)
 
 
-def _stats(gauges: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    values = [float(g["value"]) for g in gauges]
-    normalized = [
-        (float(g["value"]) - float(g["scale_min"])) / (float(g["scale_max"]) - float(g["scale_min"])) for g in gauges
-    ]
+def _point(gauge: Mapping[str, Any]) -> tuple[float, float]:
+    """A gauge's value and its place on its scale (0 to 1); ValueError for an item that is not a gauge on a
+    scale (written by hand, or by an older version), which the job then sets aside."""
+    value, low, high = float(gauge["value"]), float(gauge["scale_min"]), float(gauge["scale_max"])
+    if not (math.isfinite(value) and math.isfinite(low) and math.isfinite(high) and low < high):
+        raise ValueError("not a value on a scale")
+    if not isinstance(gauge["recorded_at"], str):
+        raise ValueError("recorded_at is not a time")
+    return value, (value - low) / (high - low)
+
+
+def _stats(gauges: Sequence[Mapping[str, Any]], points: Sequence[tuple[float, float]]) -> dict[str, Any]:
+    values = [value for value, _ in points]
     last = gauges[-1]  # gauges come in time order
     return {
         "count": len(values),
         "min": min(values),
         "max": max(values),
         "sum": sum(values),
-        "normalized_sum": sum(normalized),
-        "last_value": float(last["value"]),
+        "normalized_sum": sum(normalized for _, normalized in points),
+        "last_value": points[-1][0],
         "last_recorded_at": last["recorded_at"],
     }
 
@@ -61,82 +74,124 @@ class Run:
         self.gauges_read = 0
         self.days_recomputed = 0
         self.patients = 0
+        self.set_aside = 0
 
-    def recompute(self, days: set[Day], patients: Mapping[int, Mapping[str, Any]]) -> None:
+    @contextlib.contextmanager
+    def item(self, source: tuple[str, str], patient_id: Any) -> Iterator[None]:
+        """Reading one stored item (its table key is `source`): turning its fields into days and numbers, never
+        a read or a write. If the item cannot be read so, it is set aside for an operator (`patients-admin
+        summaries set-aside`) and the run goes on: one bad item must never stop the summaries of every
+        clinic. Anything else that fails (a write, the storage) still stops the run, which resumes from the
+        unmoved checkpoint."""
+        try:
+            yield
+        except Exception as error:
+            if store.is_storage_failure(error):
+                raise
+            self.set_aside += 1
+            store.set_aside(JOB, source, patient_id=patient_id, error=type(error).__name__, at=clock.iso(clock.now()))
+            logger.warning(
+                "item set aside", extra={"job": JOB, "source_pk": source[0], "error_type": type(error).__name__}
+            )
+
+    def zones(self, patients: Mapping[int, Mapping[str, Any]]) -> dict[int, ZoneInfo]:
+        """Each patient's time zone; a patient whose zone cannot be read is set aside, with all its days."""
+        zones = {}
+        for pid, patient in patients.items():
+            with self.item(store.patient_key(pid), pid):
+                zones[pid] = zone(patient)
+        return zones
+
+    def recompute(
+        self, days: set[Day], patients: Mapping[int, Mapping[str, Any]], zones: Mapping[int, ZoneInfo]
+    ) -> None:
         by_patient: dict[int, set[tuple[str, date]]] = defaultdict(set)
         for patient_id, gauge_type, day in days:
             by_patient[patient_id].add((gauge_type, day))
         for done, (patient_id, patient_days) in enumerate(sorted(by_patient.items()), start=1):
             patient = patients.get(patient_id)
-            if patient is not None:
-                self._recompute_patient(patient, patient_days)
+            if patient is not None and patient_id in zones:
+                self._recompute_patient(patient, zones[patient_id], patient_days)
             if self.progress:
                 self.progress(done, len(by_patient))
         self.patients += len(by_patient)
 
-    def _recompute_patient(self, patient: Mapping[str, Any], days: set[tuple[str, date]]) -> None:
-        tz = zone(patient)
+    def _recompute_patient(self, patient: Mapping[str, Any], tz: ZoneInfo, days: set[tuple[str, date]]) -> None:
         written, empty = [], []
         for gauge_type, day in sorted(days):
             start, end = day_bounds(day, day, tz)
-            gauges = list(
-                store.query_gauges(
-                    patient["id"], gauge_type, start=start, end=end, newest_first=False, after=None, limit=1000
-                )
-            )
-            self.gauges_read += len(gauges)
+            gauges, points = [], []
+            for gauge in store.query_gauges(
+                patient["id"], gauge_type, start=start, end=end, newest_first=False, after=None, limit=1000
+            ):
+                self.gauges_read += 1
+                with self.item(store.gauge_key_of(gauge), patient["id"]):
+                    points.append(_point(gauge))
+                    gauges.append(gauge)
             if gauges:
-                written.append({"gauge_type": gauge_type, "day": day.isoformat(), **_stats(gauges)})
+                written.append({"gauge_type": gauge_type, "day": day.isoformat(), **_stats(gauges, points)})
             else:
                 empty.append((day.isoformat(), gauge_type))
+        # Not inside `item`: a failed write is the storage's failure, and the run must stop before its checkpoint.
         store.put_day_summaries(patient["id"], written, empty)
         self.days_recomputed += len(days)
 
 
-def _changed_days(run: Run, after: str, upto: str) -> tuple[set[Day], dict[int, dict[str, Any]]]:
+Found = tuple[set[Day], dict[int, dict[str, Any]], dict[int, ZoneInfo]]  # days, their patients and time zones
+
+
+def _changed_days(run: Run, after: str, upto: str) -> Found:
     """The (patient, type, local day)s touched by gauge writes and deletions in (after, upto]."""
-    touched: set[tuple[int, str, str]] = set()
+    touched: dict[tuple[int, str, str], tuple[str, str]] = {}  # (patient, type, recorded_at) -> changed item
     rezoned: set[int] = set()
     for hour in _hours(after, upto):
         for shard in range(store.CHANGE_SHARDS):
             for change in store.changes(hour, shard, after, upto):
                 run.changes_read += 1
-                if change["gauge_type"] == store.REZONED:
-                    rezoned.add(int(change["patient_id"]))
-                else:
-                    touched.add((int(change["patient_id"]), change["gauge_type"], change["recorded_at"]))
+                source = (change["pk"], change["sk"])
+                with run.item(source, change.get("patient_id")):
+                    if change["gauge_type"] == store.REZONED:
+                        rezoned.add(int(change["patient_id"]))
+                    else:
+                        touched[(int(change["patient_id"]), change["gauge_type"], change["recorded_at"])] = source
     patients = store.get_patients(list({t[0] for t in touched} | rezoned))
-    days = {
-        (pid, gauge_type, local_day(recorded_at, zone(patients[pid])))
-        for pid, gauge_type, recorded_at in touched
-        if pid in patients and pid not in rezoned
-    }
-    for pid in rezoned & patients.keys():
-        days |= _patient_days(run, patients[pid])
-    return days, patients
+    zones = run.zones(patients)
+    days: set[Day] = set()
+    for (pid, gauge_type, recorded_at), source in touched.items():
+        if pid in zones and pid not in rezoned:
+            with run.item(source, pid):
+                days.add((pid, gauge_type, local_day(recorded_at, zones[pid])))
+    for pid in rezoned & zones.keys():
+        days |= _patient_days(run, patients[pid], zones[pid])
+    return days, patients, zones
 
 
-def _patient_days(run: Run, patient: Mapping[str, Any]) -> set[Day]:
+def _patient_days(run: Run, patient: Mapping[str, Any], tz: ZoneInfo) -> set[Day]:
     """All of one patient's days: those its gauges fall on in its time zone now, and those it has
     summaries for (recomputing a day with no gauge left removes its summary)."""
-    pid, tz = patient["id"], zone(patient)
+    pid = patient["id"]
     days: set[Day] = set()
     for gauge in store.query_gauges(pid, None, start=None, end=None, newest_first=False, after=None, limit=1000):
         run.changes_read += 1
-        days.add((pid, gauge["gauge_type"], local_day(gauge["recorded_at"], tz)))
+        with run.item(store.gauge_key_of(gauge), pid):
+            days.add((pid, gauge["gauge_type"], local_day(gauge["recorded_at"], tz)))
     for summary in store.day_summaries(pid, "0000-01-01", "9999-12-31"):
-        days.add((pid, summary["gauge_type"], date.fromisoformat(summary["day"])))
+        with run.item((summary["pk"], summary["sk"]), pid):
+            days.add((pid, summary["gauge_type"], date.fromisoformat(summary["day"])))
     return days
 
 
-def _all_days(run: Run) -> tuple[set[Day], dict[int, dict[str, Any]]]:
+def _all_days(run: Run) -> Found:
     """Every day of every patient, for a full rebuild: clinic by clinic, patient by patient (Query only)."""
     days: set[Day] = set()
     patients: dict[int, dict[str, Any]] = {}
+    zones: dict[int, ZoneInfo] = {}
     for patient in store.all_patients():
-        days |= _patient_days(run, patient)
         patients[patient["id"]] = patient
-    return days, patients
+        zones |= run.zones({patient["id"]: patient})
+        if patient["id"] in zones:
+            days |= _patient_days(run, patient, zones[patient["id"]])
+    return days, patients, zones
 
 
 def run_job(full: bool = False, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
@@ -147,9 +202,10 @@ def run_job(full: bool = False, progress: Callable[[int, int], None] | None = No
     upto = clock.iso(clock.now() - SETTLE)
     run = Run(progress)
     full = full or previous is None
-    days, patients = _all_days(run) if full else _changed_days(run, previous, upto)  # type: ignore[arg-type]
-    run.recompute(days, patients)  # the patients read while finding the days: not read twice
-    # If an overlapping run advanced the checkpoint first, both wrote the same summaries.
+    days, patients, zones = _all_days(run) if full else _changed_days(run, previous, upto)  # type: ignore[arg-type]
+    run.recompute(days, patients, zones)  # the patients read while finding the days: not read twice
+    # If an overlapping run advanced the checkpoint first, both wrote the same summaries. Items set aside
+    # do not hold the checkpoint back: they wait for an operator, not for the next run.
     with contextlib.suppress(store.ConditionFailed):
         store.put_checkpoint(JOB, upto, previous)
     return {
@@ -159,8 +215,14 @@ def run_job(full: bool = False, progress: Callable[[int, int], None] | None = No
         "gauges_read": run.gauges_read,
         "days_recomputed": run.days_recomputed,
         "patients": run.patients,
+        "set_aside": run.set_aside,
         "duration_ms": round((time.monotonic() - started) * 1000),
     }
+
+
+def set_aside_items() -> list[dict[str, Any]]:
+    """What the job set aside, for an operator: the item's table key, patient, error type and when."""
+    return list(store.set_aside_items(JOB))
 
 
 # ---- the summary endpoint ----
@@ -208,10 +270,10 @@ def summary(
     """Day or week (Monday start) summaries from the stored days; defaults to the last 30 days / 12 weeks."""
     first, last = parse_range(start_date, end_date)
     last = last or clock.now().astimezone(zone(patient)).date()
-    first = first or last - (timedelta(days=29) if period == "day" else timedelta(weeks=11))
+    first = first or shift(last, -29 if period == "day" else -77)
     if period == "week":
-        first -= timedelta(days=first.weekday())
-        last += timedelta(days=6 - last.weekday())
+        first, last = shift(first, -first.weekday()), shift(last, 6 - last.weekday())
+    # A start after today without an end leaves first > last: the store reads nothing for such a range.
     if (last - first).days > MAX_DAYS:
         raise ValidationFailed({"end_date": [f"must be within {MAX_DAYS} days of start_date"]})
     # Keyed by ISO day strings, which sort like the dates they name.

@@ -10,6 +10,8 @@ from typing import Any
 
 from pydantic_core import PydanticCustomError
 
+from clinic import clock
+
 # Fields whose "missing" also says the value is not a date (API.md: exactly those two messages).
 DATE_FIELDS = frozenset({"date_of_birth"})
 # Body wrappers that do not appear in field names: `{"patient": {"first_name": ...}}` -> `first_name`.
@@ -104,7 +106,6 @@ def rails_errors(errors: Iterable[Mapping[str, Any]], root: str = "base") -> dic
 
 # ---- shared field validators (used through Annotated[..., AfterValidator(...)]) ----
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # No whitespace and no control characters (C0, DEL, C1) anywhere; models.Email documents the same pattern.
 EMAIL = re.compile(r"[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s\x00-\x1f\x7f-\x9f]+\.[^@\s.\x00-\x1f\x7f-\x9f]+")
 _PHONE = re.compile(r"\+?[0-9][0-9 ().\-]{5,28}[0-9]")
@@ -114,12 +115,10 @@ def parse_date(value: str) -> date:
     """A real `YYYY-MM-DD` calendar date, or the contract's error."""
     if not value.strip():
         raise fail(BLANK, INVALID_DATE)
-    if not _DATE.fullmatch(value):
+    day = clock.calendar_date(value)
+    if day is None:
         raise fail(INVALID_DATE)
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise fail(INVALID_DATE) from None
+    return day
 
 
 def not_blank(value: str) -> str:
@@ -169,7 +168,8 @@ def gauge_type(value: str) -> str:
 
 
 def parse_time(value: str) -> datetime:
-    """An ISO 8601 date-time; one without an offset is taken as UTC."""
+    """An ISO 8601 date-time with its offset (one without an offset is taken as UTC), not yet converted to UTC:
+    near the ends of the calendar the conversion overflows, so check its range first."""
     if not value.strip():
         raise fail(BLANK)
     try:
@@ -178,4 +178,4 @@ def parse_time(value: str) -> datetime:
         raise fail("must be a valid date-time") from None
     if "T" not in value.upper():
         raise fail("must be a valid date-time")
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
