@@ -24,11 +24,13 @@ from local import events
 from local.routing import RouteTable
 from local.template import (
     AuthorizerSpec,
+    CorsSpec,
     FunctionSpec,
     GatewayResponse,
     Route,
     api_routes,
     authorizer_specs,
+    cors_spec,
     environment,
     function_specs,
     gateway_responses,
@@ -42,6 +44,8 @@ _INVOKE_LOCK = threading.RLock()
 
 # API Gateway rejects payloads above 10 MB before anything runs.
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
+# The function id of the OPTIONS methods SAM adds for an API's `Cors` (a mock integration, no function).
+CORS_PREFLIGHT = "<CORS preflight>"
 
 # Status codes and default bodies of the gateway responses AWS uses when the template customises none.
 _DEFAULT_RESPONSES: dict[str, tuple[int, str]] = {
@@ -96,6 +100,22 @@ def _wildcard_match(pattern: str, value: str) -> bool:
     return re.fullmatch(regex, value) is not None
 
 
+def _preflight_routes(routes: list[Route], cors: CorsSpec | None) -> list[Route]:
+    """The OPTIONS method SAM adds to every path of an API with `Cors` (unless the path has one already)."""
+    if cors is None:
+        return []
+    by_path: dict[str, list[Route]] = {}
+    for route in routes:
+        by_path.setdefault(route.path, []).append(route)
+    preflights = []
+    for path, on_path in by_path.items():
+        if any(r.method in ("OPTIONS", "ANY") for r in on_path):
+            continue
+        authorizer = next((r.authorizer for r in on_path if r.authorizer), None) if cors.authorize_preflight else None
+        preflights.append(Route("OPTIONS", path, CORS_PREFLIGHT, authorizer is not None, authorizer, on_path[0].api_id))
+    return preflights
+
+
 class _AuthResult(NamedTuple):
     principal_id: Any
     policy: Mapping[str, Any]
@@ -142,7 +162,9 @@ class LocalGateway:
         self.responses: dict[str, GatewayResponse] = gateway_responses(template, overrides)
         self.schedules = schedule_events(template, overrides)
         self.authorizer_cache = authorizer_cache
-        self.routes = RouteTable(api_routes(template, overrides))
+        self.cors: CorsSpec | None = cors_spec(template, overrides)
+        routes = api_routes(template, overrides)
+        self.routes = RouteTable(routes + _preflight_routes(routes, self.cors))
         self._modules: dict[str, ModuleType] = {}
         self._import_lock = threading.Lock()
         # One API invocation at a time in this process, whatever the function: Powertools keeps the current
@@ -326,12 +348,20 @@ class LocalGateway:
                 event["requestContext"]["authorizer"] = self._authorize(route, event)
             except _AuthError as error:
                 return self.gateway_response(error.response_type, error.message)
+        if route.function_id == CORS_PREFLIGHT:
+            return self._preflight(event["requestContext"]["requestId"])
         try:
             result = self.invoke(route.function_id, event)
             return self._proxy_response(result, event["requestContext"]["requestId"])
         except Exception:
             _log(f"{route.function_id} failed:\n{traceback.format_exc()}")
             return self._internal_error()
+
+    def _preflight(self, request_id: str) -> HttpResponse:
+        """The mock integration SAM writes for `Cors`: 200, its static headers, an empty JSON body."""
+        headers = {**(self.cors.headers if self.cors else {}), "Content-Type": "application/json"}
+        headers["x-amzn-RequestId"] = request_id
+        return HttpResponse(200, headers, b"{}")
 
     @staticmethod
     def _proxy_response(result: Any, request_id: str) -> HttpResponse:

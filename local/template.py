@@ -432,6 +432,39 @@ def gateway_responses(template: dict[str, Any], overrides: dict[str, Any] | None
     return responses
 
 
+@dataclass(frozen=True)
+class CorsSpec:
+    """An API's `Cors` property: SAM adds an OPTIONS method with a mock integration to every path, answering
+    with these headers (each a static value; one that resolved to AWS::NoValue is left out)."""
+
+    headers: dict[str, str]
+    authorize_preflight: bool  # Auth.AddDefaultAuthorizerToCorsPreflight (SAM's default: true)
+
+
+_CORS_HEADERS = {
+    "AllowOrigin": "Access-Control-Allow-Origin",
+    "AllowMethods": "Access-Control-Allow-Methods",
+    "AllowHeaders": "Access-Control-Allow-Headers",
+    "MaxAge": "Access-Control-Max-Age",
+}
+
+
+def cors_spec(template: dict[str, Any], overrides: dict[str, Any] | None = None) -> CorsSpec | None:
+    """The CORS preflight configuration of the (first) API that has one, or None."""
+    for api in _apis(template, overrides).values():
+        cors = api.get("Cors")
+        if not cors:
+            continue
+        if isinstance(cors, str):  # the short form is the allowed origin
+            cors = {"AllowOrigin": cors}
+        headers = {header: str(cors[key]).strip("'") for key, header in _CORS_HEADERS.items() if key in cors}
+        if cors.get("AllowCredentials") in (True, "true"):
+            headers["Access-Control-Allow-Credentials"] = "true"
+        authorize = (api.get("Auth") or {}).get("AddDefaultAuthorizerToCorsPreflight", True)
+        return CorsSpec(headers, authorize not in (False, "false"))
+    return None
+
+
 def stage_name(template: dict[str, Any], overrides: dict[str, Any] | None = None) -> str:
     for api in _apis(template, overrides).values():
         if api.get("StageName"):

@@ -517,10 +517,11 @@ def test_revocation_and_deactivation_apply_at_the_next_call(world: World) -> Non
     accounts.set_active(someone.id, False)
     for token in (someone.token, another):
         assert (world.client.get("/v1/patients", token=token).body, token) == (UNAUTHORIZED, token)
-    accounts.set_active(someone.id, True)
-    assert world.client.get("/v1/patients", token=someone.token).status == 200
+    accounts.set_active(someone.id, True)  # brings back no token: issue new ones
+    fresh, newer = (accounts.issue_token(someone.id)["token"] for _ in range(2))
+    assert world.client.get("/v1/patients", token=fresh).status == 200
     accounts.revoke_tokens(someone.id)
-    for token in (someone.token, another):
+    for token in (someone.token, another, fresh, newer):
         reply = world.client.get(f"/v1/patients/{world.ids['own']}", token=token)
         assert (reply.status, reply.body) == (401, UNAUTHORIZED)
     fresh = accounts.issue_token(someone.id)["token"]

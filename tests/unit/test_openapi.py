@@ -163,4 +163,12 @@ def test_documented_formats_are_what_the_validators_accept(document: dict[str, A
     assert patient["email"]["anyOf"][0]["pattern"] == f"^{EMAIL.pattern}$"
     phone = re.compile(patient["phone"]["anyOf"][0]["pattern"])
     assert phone.fullmatch("+1-555-123-4567") and not phone.fullmatch("0((((((0")
-    assert patient["first_name"]["minLength"] == 1 and patient["first_name"]["pattern"] == r"\S"
+    name = re.compile(patient["first_name"]["pattern"])
+    assert patient["first_name"]["minLength"] == 1
+    for accepted in ("Jane", " Zoë ", "\u0645\u062d\u0645\u062f", "a\u200b"):
+        assert name.search(accepted), accepted
+    for refused in ("", " ", "\u200b\ufeff", "\u3164", "Ja\x00ne", "Jane\nDoe"):
+        assert not name.search(refused), refused
+    address = document["components"]["schemas"]["Address"]["properties"]
+    street = re.compile(address["street"]["anyOf"][0]["pattern"])
+    assert street.search("1 Main St") and not street.search("1 Main St\r\nX: y")

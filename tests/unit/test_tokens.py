@@ -122,13 +122,24 @@ def test_expired_token_is_401(client: Client, provider: User) -> None:
     assert status(client, provider.token)[0] == 200
 
 
-def test_deactivated_users_tokens_stop_working(client: Client, provider: User) -> None:
+def test_deactivated_users_tokens_stop_working_and_stay_revoked(client: Client, provider: User) -> None:
     second = accounts.issue_token(provider.id)["token"]
-    assert accounts.set_active(provider.id, False) == {"user_id": provider.id, "active": False}
+    assert accounts.set_active(provider.id, False) == {"user_id": provider.id, "active": False, "revoked": 2}
     assert status(client, provider.token) == (401, UNAUTHORIZED)
     assert status(client, second) == (401, UNAUTHORIZED)
-    accounts.set_active(provider.id, True)
-    assert status(client, provider.token)[0] == 200
+    # Reactivation brings none of the old tokens back; a new one works.
+    assert accounts.set_active(provider.id, True) == {"user_id": provider.id, "active": True}
+    assert status(client, provider.token) == (401, UNAUTHORIZED)
+    assert status(client, second) == (401, UNAUTHORIZED)
+    assert status(client, accounts.issue_token(provider.id)["token"])[0] == 200
+
+
+@pytest.mark.parametrize("days", [0, -1, accounts.MAX_TOKEN_DAYS + 1, 10**9])
+def test_token_lifetime_is_at_least_a_day(capsys: pytest.CaptureFixture[str], provider: User, days: int) -> None:
+    with pytest.raises(accounts.AccountError):
+        accounts.issue_token(provider.id, expires_in_days=days)
+    code, _ = run_cli(capsys, "tokens", "issue", "--user", str(provider.id), "--expires-in-days", str(days))
+    assert code == 2
 
 
 @pytest.mark.parametrize("token", [None, "", "a" * 31, "a" * 43, "a" * 513, "' OR 1=1 --" * 4])
@@ -241,8 +252,10 @@ def test_cli_deactivates_and_reactivates_users(
 ) -> None:
     assert run_cli(capsys, "users", "deactivate", "--user", str(provider.id)) == (
         0,
-        {"user_id": provider.id, "active": False},
+        {"user_id": provider.id, "active": False, "revoked": 1},
     )
     assert status(client, provider.token) == (401, UNAUTHORIZED)
     assert run_cli(capsys, "users", "activate", "--user", str(provider.id))[0] == 0
-    assert status(client, provider.token)[0] == 200
+    assert status(client, provider.token) == (401, UNAUTHORIZED)
+    code, issued = run_cli(capsys, "tokens", "issue", "--user", str(provider.id))
+    assert code == 0 and status(client, issued["token"])[0] == 200

@@ -5,8 +5,9 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from clinic import gauges
 from clinic.access import Action
+from clinic.cursors import MAX_PAGE
 from clinic.http import api, guarded_patient, handler, json_response
-from clinic.models import MAX_PAGE, GaugeType
+from clinic.models import GaugeType
 from clinic.openapi import GaugeList, operation
 
 app = api(patient=Action.READ)

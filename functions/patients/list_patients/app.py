@@ -4,8 +4,8 @@ from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from clinic import patients
+from clinic.cursors import MAX_PAGE
 from clinic.http import api, caller, handler, json_response
-from clinic.models import MAX_PAGE
 from clinic.openapi import PatientList, operation
 
 app = api(audit_ids="patients[].id")

@@ -12,6 +12,7 @@ from clinic import clock, ids, store
 from clinic.access import ROLES, Caller
 
 TOKEN_BYTES = 32  # 43 URL-safe characters
+MAX_TOKEN_DAYS = 3650  # a token may live ten years at most (and the expiry stays a representable date)
 
 
 class AccountError(ValueError):
@@ -54,6 +55,8 @@ def create_user(clinic_id: int, role: str, name: str, supervisor_id: int | None 
 
 def issue_token(user_id: int, expires_in_days: int | None = None) -> dict[str, Any]:
     """A new token for the user (users may hold several); the only time the token itself is seen."""
+    if expires_in_days is not None and not 1 <= expires_in_days <= MAX_TOKEN_DAYS:
+        raise AccountError(f"expires-in-days must be between 1 and {MAX_TOKEN_DAYS}")
     if store.get_user(user_id) is None:
         raise AccountError(f"user {user_id} does not exist")
     token = secrets.token_urlsafe(TOKEN_BYTES)
@@ -68,11 +71,16 @@ def revoke_tokens(user_id: int) -> dict[str, Any]:
 
 
 def set_active(user_id: int, active: bool) -> dict[str, Any]:
+    """Deactivation also revokes every token of the user, so reactivating them brings none back: a token
+    handed over before the deactivation (a lost phone, a colleague who left) must not come back to life.
+    The user is marked inactive first, so their tokens stop working even before they are deleted."""
     try:
         store.set_user_active(user_id, active)
     except store.ConditionFailed:
         raise AccountError(f"user {user_id} does not exist") from None
-    return {"user_id": user_id, "active": active}
+    if active:
+        return {"user_id": user_id, "active": True}
+    return {"user_id": user_id, "active": False, "revoked": store.delete_tokens(user_id)}
 
 
 def change_care_team(patient_id: int, user_id: int, add: bool) -> dict[str, Any]:

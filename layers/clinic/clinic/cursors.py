@@ -17,6 +17,11 @@ from clinic.errors import ValidationFailed
 
 T = TypeVar("T")
 
+# `page` without a cursor reads every page before it, so it stops at MAX_PAGE; a cursor costs the same as
+# page 1 however deep, but the page number it carries is bounded alike (a forged one is invalid), so a list
+# ends at page MAX_PAGE: its `has_more` stays true and its `next_cursor` is null.
+MAX_PAGE = 1000
+
 
 def digest(*query: Any) -> str:
     return hashlib.sha256(json.dumps(query, default=str).encode()).hexdigest()[:16]
@@ -32,7 +37,7 @@ def decode(cursor: str, query_digest: str) -> tuple[int, Any]:
     try:
         data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         page, anchor = data["p"], data["a"]
-        if data["q"] != query_digest or not isinstance(page, int) or page < 1:
+        if data["q"] != query_digest or not isinstance(page, int) or not 1 <= page < MAX_PAGE:
             raise ValueError
     except (ValueError, KeyError, TypeError, UnicodeDecodeError):
         raise invalid() from None
@@ -55,5 +60,6 @@ def page_of(
     taken = list(itertools.islice(rows, window(page_size, skip)))
     page_rows = taken[skip : skip + page_size]
     has_more = len(taken) > skip + page_size
-    next_cursor = encode(page, anchor(page_rows[-1]), query_digest) if has_more and page_rows else None
+    last = has_more and page_rows and page < MAX_PAGE
+    next_cursor = encode(page, anchor(page_rows[-1]), query_digest) if last else None
     return page_rows, {"page": page, "page_size": page_size, "has_more": has_more, "next_cursor": next_cursor}

@@ -125,7 +125,10 @@ def list_gauges(
     after, skip = None, (page - 1) * page_size
     if cursor:
         previous_page, anchor_id = cursors.decode(cursor, query)
-        anchor = store.gauge_key(anchor_id) if isinstance(anchor_id, int) else None
+        # A deleted anchor still has a position: its deletion marker keeps it (for the 90 days it is kept).
+        anchor = (
+            (store.gauge_key(anchor_id) or store.deleted_gauge_key(anchor_id)) if isinstance(anchor_id, int) else None
+        )
         if anchor is None or anchor[0] != patient["id"]:
             raise cursors.invalid()
         after, page, skip = (anchor[2], anchor_id), previous_page + 1, 0

@@ -8,7 +8,7 @@ validation (422), so a caller without access learns nothing from validation mess
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import jmespath
@@ -22,6 +22,7 @@ from clinic import audit, request_body
 from clinic.access import Action, Caller, patient_for
 from clinic.errors import ApiError, BadRequest, NotFound, StorageUnavailable, ValidationFailed
 from clinic.openapi import SECURITY_SCHEMES, TITLE, VERSION
+from clinic.settings import settings
 from clinic.validation import rails_errors
 
 if TYPE_CHECKING:
@@ -235,11 +236,38 @@ def _frames(error: BaseException) -> list[str]:
     return frames[-6:]
 
 
+# Response headers a browser app on another origin may read (besides the CORS-safelisted ones).
+EXPOSED_HEADERS = "ETag, Location, Retry-After, Idempotent-Replayed"
+
+
+def edge_headers(request_headers: Mapping[str, str] | None) -> dict[str, str]:
+    """Headers every response of the API carries, errors included.
+
+    `Cache-Control: no-store`: responses carry PHI, which no browser, proxy or CDN may keep. CORS: a request
+    from an origin listed in the template's CorsAllowedOrigins may read the response (API Gateway answers the
+    preflight); any other origin gets no CORS header, so a browser keeps the response from its page.
+    """
+    headers = {"Cache-Control": "no-store"}
+    origin = next((v for k, v in (request_headers or {}).items() if k.lower() == "origin"), None)
+    if origin and origin in settings().cors_allowed_origins:
+        headers |= {
+            "Access-Control-Allow-Origin": origin,
+            "Access-Control-Expose-Headers": EXPOSED_HEADERS,
+            "Vary": "Origin",
+        }
+    return headers
+
+
 def handler(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    """The Lambda entry point for a resolver: request id in every log line, no event bodies logged."""
+    """The Lambda entry point for a resolver: request id in every log line, no event bodies logged, and the
+    edge headers on every response (the one place every answer passes, whichever handler made it)."""
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        return app.resolve(event, context)
+        result = app.resolve(event, context)
+        headers = result.setdefault("multiValueHeaders", {})
+        for name, value in edge_headers(event.get("headers")).items():
+            headers[name] = [value]
+        return result
 
     return lambda_handler

@@ -26,13 +26,18 @@ from clinic.validation import (
     EMAIL,
     GAUGE_TYPE,
     INVALID_DATE,
+    LINE_PATTERN,
+    NAME_PATTERN,
+    NOTES_PATTERN,
     email,
     fail,
+    free_text,
     gauge_type,
     not_blank,
     parse_date,
     parse_time,
     phone,
+    single_line,
     time_zone,
     time_zones,
 )
@@ -68,10 +73,14 @@ def _required(messages: tuple[str, ...]) -> Any:
 # json_schema_extra: what the validators accept, for the OpenAPI document only (pydantic's own `pattern` would
 # replace the contract's messages with its own).
 Name = Annotated[
-    StrictStr, Field(max_length=100, json_schema_extra={"minLength": 1, "pattern": r"\S"}), AfterValidator(not_blank)
+    StrictStr,
+    Field(max_length=100, json_schema_extra={"minLength": 1, "pattern": NAME_PATTERN}),
+    AfterValidator(not_blank),
 ]
 BirthDate = Annotated[StrictStr, AfterValidator(_birth_date), Field(json_schema_extra={"format": "date"})]
-AddressPart = Annotated[StrictStr, Field(max_length=200)]
+AddressPart = Annotated[
+    StrictStr, Field(max_length=200, json_schema_extra={"pattern": LINE_PATTERN}), AfterValidator(single_line)
+]
 Phone = Annotated[
     StrictStr,
     # At least 7 digits, digits first and last, separators ` ().-` between (validation.phone).
@@ -225,7 +234,12 @@ class NewGauge(_Strict):
     scale_min: Number | None = Field(default=None, validate_default=True)
     value: Number
     recorded_at: Annotated[StrictStr, AfterValidator(_recorded_at)] | None = None
-    notes: Annotated[StrictStr, Field(max_length=2000)] | None = None
+    notes: (
+        Annotated[
+            StrictStr, Field(max_length=2000, json_schema_extra={"pattern": NOTES_PATTERN}), AfterValidator(free_text)
+        ]
+        | None
+    ) = None
 
     @field_validator("scale_max")
     @classmethod
@@ -269,8 +283,3 @@ class RecordGaugesRequest(_Envelope):
         if self.gauge is not None and self.gauges is not None:
             raise fail("can't be sent together with gauges")
         return self
-
-
-# `page` without a cursor reads every page before it; deeper pages are reached with `cursor`, which
-# costs the same as page 1 however deep.
-MAX_PAGE = 1000

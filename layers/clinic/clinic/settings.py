@@ -14,6 +14,7 @@ class Settings:
     id_block_size: int
     idempotency_table_name: str | None
     audit_retention_days: int
+    cors_allowed_origins: frozenset[str]  # exact origins (scheme://host[:port]) whose pages may read responses
 
 
 @cache
@@ -23,6 +24,9 @@ def settings() -> Settings:
         id_block_size=max(1, int(os.environ.get("ID_BLOCK_SIZE", "20"))),
         idempotency_table_name=os.environ.get("IDEMPOTENCY_TABLE_NAME") or None,
         audit_retention_days=max(1, int(os.environ.get("AUDIT_RETENTION_DAYS", "2192"))),
+        cors_allowed_origins=frozenset(
+            o.strip() for o in os.environ.get("CORS_ALLOWED_ORIGINS", "").split(",") if o.strip()
+        ),
     )
 
 

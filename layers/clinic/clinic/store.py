@@ -717,6 +717,14 @@ def gauge_key(gauge_id: int) -> tuple[int, str, str] | None:
     return None
 
 
+def deleted_gauge_key(gauge_id: int) -> tuple[int, str, str] | None:
+    """(patient id, type, recorded_at) of a deleted gauge, from its deletion marker (kept 90 days)."""
+    marker = _get(f"DELETED#{gauge_id}", "DELETED")
+    if marker is None:
+        return None
+    return int(marker["patient_id"]), marker["gauge_type"], marker["recorded_at"]
+
+
 def delete_gauge(patient_id: int, gauge_type: str, recorded_at: str, gauge_id: int, deleted_at: str) -> bool:
     """Deletes a gauge and leaves a tombstone in `Changes` so the summary job forgets it too."""
     tombstone = {

@@ -121,11 +121,44 @@ def parse_date(value: str) -> date:
     return day
 
 
+# Control characters (C0, DEL, C1) are never part of a name or an address; notes may hold tabs and line breaks.
+CONTROL = r"\x00-\x1f\x7f-\x9f"
+CONTROL_IN_NOTES = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+# Characters that draw nothing: white space, soft hyphen, joiners and other format characters (zero-width
+# space, bidi marks, word joiner, BOM), variation selectors, and letters that render blank (Hangul fillers,
+# the blank braille pattern). A name needs one character outside these.
+INVISIBLE = (
+    r"\s\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f"
+    r"\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0"
+)
+# The same rules as JSON Schema patterns, for the OpenAPI document (and the clients generated from it).
+NAME_PATTERN = rf"^\s*[^{CONTROL}]*[^{INVISIBLE}{CONTROL}][^{CONTROL}]*\s*$"
+LINE_PATTERN = rf"^[^{CONTROL}]*$"
+NOTES_PATTERN = rf"^[^{CONTROL_IN_NOTES}]*$"
+_CONTROL = re.compile(f"[{CONTROL}]")
+_CONTROL_IN_NOTES = re.compile(f"[{CONTROL_IN_NOTES}]")
+_VISIBLE = re.compile(f"[^{INVISIBLE}{CONTROL}]")
+
+
+def single_line(value: str) -> str:
+    if _CONTROL.search(value):
+        raise fail("is invalid")
+    return value
+
+
+def free_text(value: str) -> str:
+    if _CONTROL_IN_NOTES.search(value):
+        raise fail("is invalid")
+    return value
+
+
 def not_blank(value: str) -> str:
+    """A name: at least one visible character (`"\u200b"` is as blank as `" "`), and no control character
+    between the spaces stripped from its ends (a tab inside a name is invalid, a tab alone is blank)."""
     stripped = value.strip()
-    if not stripped:
+    if not _VISIBLE.search(stripped):
         raise fail(BLANK)
-    return stripped
+    return single_line(stripped)
 
 
 def email(value: str) -> str:
