@@ -8,6 +8,7 @@ import importlib.util
 import json
 import os
 import re
+import socket
 import sys
 import threading
 import time
@@ -404,31 +405,35 @@ class LocalGateway:
 
             def _serve(self) -> None:
                 started = time.perf_counter()
-                length = (
-                    int(self.headers.get("Content-Length") or 0)
-                    if (self.headers.get("Content-Length") or "0").isdigit()
-                    else 0
-                )
-                if length > MAX_PAYLOAD_BYTES:
-                    response = gateway.gateway_response("REQUEST_TOO_LARGE")
+                path = urlsplit(self.path).path  # logged without the query string: it may carry patient data
+                try:
+                    body, response = _read_body(self, gateway)
+                except _ClientGone:
+                    _log(f"{self.command} {path} client disconnected before sending its body")
                     self.close_connection = True
-                else:
-                    body = self.rfile.read(length) if length else b""
+                    return
+                if response is None:
                     response = gateway.handle(
                         self.command, self.path, self.headers.items(), body, self.client_address[0]
                     )
+                else:
+                    self.close_connection = True  # the rest of the body (if any) is still unread
                 elapsed = (time.perf_counter() - started) * 1000
-                # Path only: query strings and bodies may carry patient data. Logged before replying
-                # so a client that has its answer can rely on the line being there.
-                _log(f"{self.command} {urlsplit(self.path).path} {response.status} {elapsed:.0f}ms")
-                self.send_response(response.status)
-                for key, value in response.headers.items():
-                    self.send_header(key, value)
-                if response.status not in (204, 304):
-                    self.send_header("Content-Length", str(len(response.body)))
-                self.end_headers()
-                if response.status not in (204, 304) and self.command != "HEAD":
-                    self.wfile.write(response.body)
+                # Logged before replying so a client that has its answer can rely on the line being there.
+                _log(f"{self.command} {path} {response.status} {elapsed:.0f}ms")
+                try:
+                    self.send_response(response.status)
+                    for key, value in response.headers.items():
+                        self.send_header(key, value)
+                    if response.status not in (204, 304):
+                        self.send_header("Content-Length", str(len(response.body)))
+                    self.end_headers()
+                    if response.status not in (204, 304) and self.command != "HEAD":
+                        self.wfile.write(response.body)
+                    self.wfile.flush()
+                except (ConnectionError, TimeoutError):
+                    _log(f"{self.command} {path} client disconnected before the response was sent")
+                    self.close_connection = True
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
 
@@ -443,8 +448,7 @@ class LocalGateway:
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # the one-line log above replaces http.server's (which includes the query string)
 
-        server = ThreadingHTTPServer((host, port), Handler)
-        server.daemon_threads = True
+        server = _Server((host, port), Handler)
         bound_host, bound_port = server.server_address[:2]
         server.url = f"http://{bound_host}:{bound_port}"  # type: ignore[attr-defined]
         thread = threading.Thread(
@@ -459,6 +463,79 @@ class LocalGateway:
             server.shutdown()
             server.server_close()
         self._servers.clear()
+
+
+class _Server(ThreadingHTTPServer):
+    # http.server listens with a backlog of 5: a burst of 40 clients then saw most of its connections reset.
+    # The kernel caps this at net.core.somaxconn.
+    request_queue_size = max(socket.SOMAXCONN, 1024)
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up is not a failure of the gateway: one line, not socketserver's traceback.
+        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            _log(f"client {client_address[0]}:{client_address[1]} disconnected")
+            return
+        super().handle_error(request, client_address)
+
+
+class _ClientGone(Exception):
+    """The client closed the connection before its request was complete."""
+
+
+_CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,8}")
+
+
+def _bad_request(message: str) -> HttpResponse:
+    # What API Gateway's front end answers a request it cannot parse, before any route or authorizer.
+    return HttpResponse(400, {"Content-Type": "application/json"}, json.dumps({"errors": message}).encode())
+
+
+def _read_body(handler: BaseHTTPRequestHandler, gateway: LocalGateway) -> tuple[bytes, HttpResponse | None]:
+    """The request body (Content-Length or chunked), or the response to a request whose framing is wrong."""
+    if "chunked" in (handler.headers.get("Transfer-Encoding") or "").lower():
+        return _read_chunks(handler, gateway)
+    lengths = {value.strip() for value in handler.headers.get_all("Content-Length") or []}
+    if not lengths:
+        return b"", None
+    length_text = lengths.pop()
+    if lengths or not (length_text.isascii() and length_text.isdigit() and len(length_text) <= 18):
+        return b"", _bad_request("Content-Length must be a number of bytes")
+    length = int(length_text)
+    if length > MAX_PAYLOAD_BYTES:
+        return b"", gateway.gateway_response("REQUEST_TOO_LARGE")
+    body = handler.rfile.read(length) if length else b""
+    if len(body) < length:
+        raise _ClientGone
+    return body, None
+
+
+def _read_chunks(handler: BaseHTTPRequestHandler, gateway: LocalGateway) -> tuple[bytes, HttpResponse | None]:
+    """A `Transfer-Encoding: chunked` body (RFC 9112 section 7.1): size lines in hex, data, CRLF; trailers ignored."""
+    chunks: list[bytes] = []
+    total = 0
+    while True:
+        line = handler.rfile.readline(1024)
+        if not line:
+            raise _ClientGone
+        size_text = line.split(b";", 1)[0].strip()
+        if not _CHUNK_SIZE.fullmatch(size_text):
+            return b"", _bad_request("Malformed chunked request body")
+        size = int(size_text, 16)
+        if size == 0:
+            while (trailer := handler.rfile.readline(65536)) not in (b"\r\n", b"\n"):
+                if not trailer:
+                    raise _ClientGone
+            return b"".join(chunks), None
+        total += size
+        if total > MAX_PAYLOAD_BYTES:
+            return b"", gateway.gateway_response("REQUEST_TOO_LARGE")
+        data = handler.rfile.read(size)
+        if len(data) < size:
+            raise _ClientGone
+        if handler.rfile.read(2) != b"\r\n":
+            return b"", _bad_request("Malformed chunked request body")
+        chunks.append(data)
 
 
 def start_schedules(gateway: LocalGateway) -> Callable[[], None]:

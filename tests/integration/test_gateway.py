@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
+import struct
 import textwrap
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -363,3 +367,90 @@ def test_real_template_over_http(local_api: Any) -> None:
     assert unknown.status_code == 404
     assert unknown.json() == {"errors": "Not found"}
     assert local_api.endpoint_url.startswith("http://127.0.0.1:")
+
+
+# ---- the HTTP front end under bursts, odd framing and clients that hang up ----
+
+
+@pytest.mark.parametrize("clients", [40, 100])
+def test_a_burst_of_simultaneous_clients_is_all_answered(http: str, clients: int) -> None:
+    """Every client connects at once (a barrier), each on its own connection: none may be reset or refused."""
+    host, port = http.removeprefix("http://").split(":")
+    start = threading.Barrier(clients)
+
+    def one(_: int) -> int:
+        start.wait(timeout=30)
+        with socket.create_connection((host, int(port)), timeout=60) as sock:
+            sock.sendall(b"GET /things/7 HTTP/1.1\r\nHost: x\r\nX-User-Token: good\r\nConnection: close\r\n\r\n")
+            reply = b""
+            while chunk := sock.recv(65536):
+                reply += chunk
+        return int(reply.split(b" ", 2)[1])
+
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        statuses = list(pool.map(one, range(clients)))
+    assert statuses == [200] * clients
+
+
+def test_chunked_request_bodies_are_read(http: str) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"note": '
+        yield b'"in three'
+        yield b' chunks"}'
+
+    response = requests.post(
+        f"{http}/things/1/notes", headers={**TOKEN, "Content-Type": "application/json"}, data=chunks()
+    )
+    assert response.request.headers["Transfer-Encoding"] == "chunked"
+    assert json.loads(_echo(response)["event"]["body"]) == {"note": "in three chunks"}
+    # The connection is still usable: the chunked body was read to its end.
+    session = requests.Session()
+    for _ in range(2):
+        reply = session.post(f"{http}/things/1/notes", headers=TOKEN, data=iter([b"a", b"b"]))
+        assert _echo(reply)["event"]["body"] == "ab"
+
+
+def _raw(http: str, request: bytes) -> tuple[int, bytes]:
+    host, port = http.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(request)
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+    head, _, body = reply.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), body
+
+
+@pytest.mark.parametrize("length", [b"abc", b"-1", b"1e3", b" ", b"\xd9\xa3", b"9" * 30])
+def test_a_content_length_that_is_not_a_number_is_400(http: str, length: bytes) -> None:
+    request = b"POST /things/1/notes HTTP/1.1\r\nHost: x\r\nX-User-Token: good\r\nContent-Length: " + length
+    status, body = _raw(http, request + b"\r\n\r\n{}")
+    assert (status, json.loads(body)) == (400, {"errors": "Content-Length must be a number of bytes"})
+
+
+def test_malformed_chunks_are_400(http: str) -> None:
+    request = (
+        b"POST /things/1/notes HTTP/1.1\r\nHost: x\r\nX-User-Token: good\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"
+    )
+    status, body = _raw(http, request)
+    assert (status, json.loads(body)) == (400, {"errors": "Malformed chunked request body"})
+
+
+def test_a_client_that_hangs_up_leaves_one_quiet_line(http: str, capsys: pytest.CaptureFixture[str]) -> None:
+    host, port = http.removeprefix("http://").split(":")
+    capsys.readouterr()
+    # Hangs up halfway through its body.
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(b"POST /things/1/notes HTTP/1.1\r\nHost: x\r\nX-User-Token: good\r\nContent-Length: 100\r\n\r\n{")
+    # Hangs up (with a reset) right after its request, before the answer.
+    for _ in range(5):
+        sock = socket.create_connection((host, int(port)), timeout=10)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.sendall(b"GET /things/1 HTTP/1.1\r\nHost: x\r\nX-User-Token: good\r\n\r\n")
+        sock.close()
+    # The server is still fine, and said what happened in single lines.
+    assert requests.get(f"{http}/things/1", headers=TOKEN).status_code == 200
+    time.sleep(0.2)
+    err = capsys.readouterr().err
+    assert "POST /things/1/notes client disconnected before sending its body" in err
+    assert "Traceback" not in err and "Error" not in err
