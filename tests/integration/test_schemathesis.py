@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 import os
 import zlib
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 import schemathesis
-from clinic.models import DEFAULT_SCALES
+from clinic.models import DEFAULT_SCALES, EARLIEST_TIME
 from clinic.summaries import MAX_DAYS
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import unsupported_method
@@ -70,6 +70,10 @@ def _date(value: Any) -> date | None:
 def _gauge(gauge: Any) -> None:
     if not isinstance(gauge, dict) or not isinstance(gauge.get("gauge_type"), str):
         return
+    # Stored as 0: a number closer to 0 than 1e-9 (models._storable), which the checks below then compare.
+    for field in ("scale_min", "scale_max", "value"):
+        if isinstance(gauge.get(field), float) and abs(gauge[field]) < 1e-9:
+            gauge[field] = 0
     # Cross-field: a type without default scale must give both ends, scale_min below scale_max, value within.
     default = DEFAULT_SCALES.get(gauge["gauge_type"], (0, 10))
     low = gauge.get("scale_min") if isinstance(gauge.get("scale_min"), int | float) else None
@@ -84,12 +88,12 @@ def _gauge(gauge: Any) -> None:
         low, high = default
     if isinstance(gauge.get("value"), int | float) and not low <= gauge["value"] <= high:
         gauge["value"] = low
-    # Today-dependent: recorded_at at most 5 minutes ahead.
+    # Today-dependent: recorded_at at most 5 minutes ahead; and, like a date of birth, not before 1900-01-01.
     recorded = gauge.get("recorded_at")
     if isinstance(recorded, str):
         try:
             moment = datetime.fromisoformat(recorded.replace("z", "Z"))
-            if moment.tzinfo is None or moment.timestamp() > datetime.now().timestamp():
+            if moment.tzinfo is None or not EARLIEST_TIME <= moment <= datetime.now(UTC):
                 gauge["recorded_at"] = f"{PAST}T10:00:00.000Z"
         except ValueError:
             pass

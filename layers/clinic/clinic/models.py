@@ -199,7 +199,12 @@ def _storable(value: float) -> float:
     return 0.0 if abs(value) < 1e-9 else value
 
 
-Number = Annotated[float, Strict(), Field(allow_inf_nan=False), AfterValidator(_storable)]
+Number = Annotated[
+    float,
+    Strict(),
+    Field(allow_inf_nan=False, json_schema_extra={"minimum": -NUMBER_LIMIT, "maximum": NUMBER_LIMIT}),
+    AfterValidator(_storable),
+]
 GaugeType = Annotated[StrictStr, AfterValidator(gauge_type), Field(json_schema_extra={"pattern": GAUGE_TYPE.pattern})]
 
 
@@ -233,7 +238,9 @@ class NewGauge(_Strict):
     scale_max: Number | None = Field(default=None, validate_default=True)
     scale_min: Number | None = Field(default=None, validate_default=True)
     value: Number
-    recorded_at: Annotated[StrictStr, AfterValidator(_recorded_at)] | None = None
+    recorded_at: (
+        Annotated[StrictStr, AfterValidator(_recorded_at), Field(json_schema_extra={"format": "date-time"})] | None
+    ) = None
     notes: (
         Annotated[
             StrictStr, Field(max_length=2000, json_schema_extra={"pattern": NOTES_PATTERN}), AfterValidator(free_text)
