@@ -247,7 +247,7 @@ def test_if_match_applies_only_to_the_version_read(client: Client, admin: User) 
     assert (renamed.status, renamed.body["last_name"]) == (200, "Moved")
 
 
-@pytest.mark.parametrize("header", ['"nonsense"', '"v999"', '"v0"', "", '"x1"', '"1"', 'W/"x1"'])
+@pytest.mark.parametrize("header", ['"nonsense"', '"v999"', '"v0"', "", '"x1"', '"1"', 'W/"x1"', 'W/"v1"'])
 def test_if_match_naming_no_current_version_is_412(client: Client, admin: User, header: str) -> None:
     created = create(client, admin)
     path = f"/v1/patients/{created.body['id']}"
@@ -256,8 +256,8 @@ def test_if_match_naming_no_current_version_is_412(client: Client, admin: User, 
     assert client.get(path, token=admin.token).body == created.body
 
 
-@pytest.mark.parametrize("header", ['W/"v1"', '"v1"', "v1", ' "v1" '])
-def test_if_match_of_the_current_version_applies_weak_or_strong(client: Client, admin: User, header: str) -> None:
+@pytest.mark.parametrize("header", ['"v1"', ' "v1" ', '"v0", "v1"'])
+def test_if_match_of_the_current_version_applies(client: Client, admin: User, header: str) -> None:
     pid = create(client, admin).body["id"]
     reply = client.put(
         f"/v1/patients/{pid}", {"patient": {"first_name": "Tag"}}, headers={"If-Match": header}, token=admin.token
