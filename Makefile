@@ -149,11 +149,11 @@ deploy: $(STAMP) $(WEB_DIST)
 	$(BIN)/python -m local.publish_web --config-env $(CONFIG_ENV)
 
 openapi: $(STAMP)
-	$(BIN)/python -m local.openapi
+	$(BIN)/python -m tools.openapi
 
 # events/: a sample event for every function (sam local invoke <Function> -e events/<Function>.json).
 events: $(STAMP)
-	$(BIN)/python -m local.sample_events
+	$(BIN)/python -m tools.sample_events
 
 clean:
 	rm -rf .aws-sam .pytest_cache .ruff_cache .mypy_cache .hypothesis web/dist build/mutation

@@ -22,7 +22,7 @@ from clinic.summaries import MAX_DAYS
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import unsupported_method
 
-from local import openapi
+from tools import openapi
 
 pytestmark = pytest.mark.http
 

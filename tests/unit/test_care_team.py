@@ -23,7 +23,7 @@ from support import (
     user,
 )
 
-from local import admin as admin_cli
+from patients_admin import cli as admin_cli
 
 
 @pytest.fixture(scope="module")

@@ -22,9 +22,10 @@ from botocore.exceptions import (
 from botocore.stub import Stubber
 from clinic import accounts, clock, settings, store
 
-from local import admin, events
+from local import events
 from local.gateway import HttpResponse, LocalGateway
 from local.template import load_template
+from patients_admin import cli as admin
 
 INTERNAL = {"errors": "Internal server error"}
 UNAVAILABLE = {"errors": "The service is temporarily unavailable, please retry"}

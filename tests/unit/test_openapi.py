@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from local import openapi
 from local.gateway import LocalGateway
 from local.template import api_routes, load_template
+from tools import openapi
 
 # API.md's routes (`{patient_id}` is `{id}` in code: API Gateway wants sibling path parameters to share a name).
 CONTRACT_ROUTES = {

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from local import sample_events
 from local.gateway import LocalGateway
 from local.template import function_specs, load_template
+from tools import sample_events
 
 TEMPLATE = load_template()
 FILES = sorted(sample_events.EVENTS_DIR.glob("*.json"))

@@ -14,7 +14,7 @@ from clinic import accounts, clock
 from clinic.settings import settings
 from support import UNAUTHORIZED, Client, User, clinic, gateway, moto_tables, user
 
-from local import admin as admin_cli
+from patients_admin import cli as admin_cli
 
 NOW = datetime(2024, 3, 1, 9, 30, tzinfo=UTC)
 

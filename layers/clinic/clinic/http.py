@@ -179,7 +179,7 @@ def api(
     patient ids the response returns (`id`, `patients[].id`), recorded in the audit trail.
     """
     app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=request_body.parse_json)
-    # Each function's own schema declares X-User-Token; local/openapi.py merges them into one document.
+    # Each function's own schema declares X-User-Token; tools/openapi.py merges them into one document.
     app.configure_openapi(title=TITLE, version=VERSION, security_schemes=SECURITY_SCHEMES)
     # Powertools runs its request validation before any user middleware; the access check must come first.
     app._request_validation_middleware = _guard(  # type: ignore[assignment]

@@ -1,6 +1,6 @@
 """The contract's responses for the OpenAPI document: pydantic models of what handlers return, the error
 bodies, the X-User-Token security scheme, and `operation(...)`, the route decorator arguments that describe
-an endpoint (`@app.get(path, **operation(...))`). local/openapi.py merges every function's schema into one
+an endpoint (`@app.get(path, **operation(...))`). tools/openapi.py merges every function's schema into one
 document; these models only describe responses, handlers still build them with the domain's presenters."""
 
 from __future__ import annotations

@@ -1,0 +1,2 @@
+"""`patients-admin`, the operators' command line: clinics, users, tokens, care teams, summaries and the
+audit trail, against a deployed stack (`--stack`) or a running `make run`."""
