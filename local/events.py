@@ -178,15 +178,6 @@ def request_authorizer_event(proxy_event: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def token_authorizer_event(proxy_event: dict[str, Any], token: str) -> dict[str, Any]:
-    stage = proxy_event["requestContext"]["stage"]
-    return {
-        "type": "TOKEN",
-        "authorizationToken": token,
-        "methodArn": method_arn(proxy_event["httpMethod"], proxy_event["path"], stage),
-    }
-
-
 def scheduled_event(rule_name: str) -> dict[str, Any]:
     """The EventBridge "Scheduled Event" a rate() rule delivers."""
     return {

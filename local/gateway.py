@@ -282,7 +282,7 @@ class LocalGateway:
         if cached and cached[0] > time.monotonic():
             result = cached[1]
         else:
-            result = self._run_authorizer(spec, event, identity)
+            result = self._run_authorizer(spec, event)
             if self.authorizer_cache and spec.reauthorize_every > 0:
                 self._auth_cache[key] = (time.monotonic() + spec.reauthorize_every, result)
         # A cached policy is re-evaluated against each request's ARN, exactly like API Gateway.
@@ -290,11 +290,8 @@ class LocalGateway:
             raise _AuthError("ACCESS_DENIED", "User is not authorized to access this resource")
         return events.authorizer_context(result.principal_id, result.context)
 
-    def _run_authorizer(self, spec: AuthorizerSpec, event: dict[str, Any], identity: tuple[str, ...]) -> _AuthResult:
-        if spec.payload_type == "TOKEN":
-            auth_event = events.token_authorizer_event(event, identity[0])
-        else:
-            auth_event = events.request_authorizer_event(event)
+    def _run_authorizer(self, spec: AuthorizerSpec, event: dict[str, Any]) -> _AuthResult:
+        auth_event = events.request_authorizer_event(event)
         try:
             output = self.invoke(spec.function_id, auth_event)
         except Exception as error:

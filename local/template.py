@@ -1,223 +1,95 @@
-"""Read the SAM template (the single source of truth) into the plain specs the local runtime needs:
-functions, API routes, the authorizer, gateway responses, DynamoDB tables and schedules."""
+"""template.yaml as the local runtime sees it, read by SAM CLI's own providers (`samcli.lib.providers`,
+in-process, no Docker): functions with Globals merged and intrinsics resolved (`SamFunctionProvider`),
+routes with their Lambda authorizers and the stage (`ApiProvider`), every other resource resolved the same
+way (`Stack.resources`). This module only turns their objects into the plain specs below.
+
+Hand-written here, because SAM CLI has no local counterpart for them: API Gateway's GatewayResponses, the
+authorizer's ReauthorizeEvery (the cache itself and the policy evaluation are in local/gateway.py), DynamoDB
+tables and their TTL (created by local/dynamodb.py), and rate() schedules (run by local/gateway.py).
+Only REQUEST authorizers on header or query string identities are supported, the kind the template uses.
+
+samcli costs about 2 s of imports (more on a loaded machine): it is imported on first use, and each
+template file is read once per process.
+"""
 
 from __future__ import annotations
 
+import copy
 import json
+import logging
 import re
+import warnings
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import Any, NamedTuple
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TEMPLATE = REPO_ROOT / "template.yaml"
 
+# SAM CLI's pseudo parameters (IntrinsicsSymbolTable.DEFAULT_PSEUDO_PARAM_VALUES), for the events we build.
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
-STACK_NAME = "local"
 
-_PSEUDO_PARAMETERS = {
-    "AWS::Region": REGION,
-    "AWS::AccountId": ACCOUNT_ID,
-    "AWS::StackName": STACK_NAME,
-    "AWS::StackId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/{STACK_NAME}/local",
-    "AWS::Partition": "aws",
-    "AWS::URLSuffix": "amazonaws.com",
-}
-
-_TABLE_TYPES = ("AWS::DynamoDB::Table",)
-_FUNCTION_TYPES = ("AWS::Serverless::Function",)
-
-
-class _NoValue:
-    """Marker for AWS::NoValue: the key or list item that holds it disappears."""
-
-
-NO_VALUE = _NoValue()
-
-
-# --- loading -----------------------------------------------------------------------------------------
-
-
-class _CfnLoader(yaml.SafeLoader):
-    """SafeLoader that understands CloudFormation short-form tags (!Ref, !GetAtt, !Sub, ...)."""
-
-
-def _construct_tag(loader: _CfnLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    if suffix == "Ref":
-        return {"Ref": value}
-    if suffix == "Condition":
-        return {"Condition": value}
-    if suffix == "GetAtt" and isinstance(value, str):
-        # !GetAtt A.B.C means resource A, attribute "B.C".
-        resource, _, attribute = value.partition(".")
-        return {"Fn::GetAtt": [resource, attribute]}
-    return {f"Fn::{suffix}": value}
-
-
-_CfnLoader.add_multi_constructor("!", _construct_tag)
+_PATH = "__path__"  # where load_template() keeps the template's file
 
 
 def load_template(path: str | Path | None = None) -> dict[str, Any]:
-    """Parse a SAM template; remembers its directory (key `__dir__`) so CodeUri paths resolve."""
-    template_path = Path(path) if path else DEFAULT_TEMPLATE
-    with template_path.open(encoding="utf-8") as f:
-        template = yaml.load(f, Loader=_CfnLoader) or {}
-    template["__dir__"] = str(template_path.resolve().parent)
+    """The template as written (short-form tags in their long form, nothing resolved), with its file."""
+    template_path = (Path(path) if path else DEFAULT_TEMPLATE).resolve()
+    # A copy: callers may change theirs. Parsing costs ~0.2 s, and every test's tables come from here.
+    return copy.deepcopy(_parse(str(template_path), template_path.stat().st_mtime_ns))
+
+
+@cache
+def _parse(path: str, _mtime_ns: int) -> dict[str, Any]:
+    from samcli.yamlhelper import yaml_parse
+
+    template = yaml_parse(Path(path).read_text(encoding="utf-8")) or {}
+    template[_PATH] = path
     return template
 
 
-def template_dir(template: dict[str, Any]) -> Path:
-    return Path(template.get("__dir__", REPO_ROOT))
+# --- SAM CLI's reading of the template ------------------------------------------------------------
 
 
-def _resources(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return template.get("Resources") or {}
+class _Stack(NamedTuple):
+    directory: Path
+    resources: dict[str, Any]  # every resource, Globals merged and intrinsics resolved
+    functions: list[Any]  # samcli.lib.providers.provider.Function
+    routes: list[Any]  # samcli.local.apigw.route.Route
+    stage: str | None
 
 
-# --- intrinsic functions ------------------------------------------------------------------------------
+def _stack(template: dict[str, Any], overrides: dict[str, Any] | None) -> _Stack:
+    path = Path(template.get(_PATH) or DEFAULT_TEMPLATE)
+    return _read(str(path), path.stat().st_mtime_ns, tuple(sorted((overrides or {}).items())))
 
 
-def parameter_values(template: dict[str, Any], overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    values = {name: spec.get("Default") for name, spec in (template.get("Parameters") or {}).items()}
-    values.update(overrides or {})
-    return values
+@cache
+def _read(path: str, _mtime_ns: int, overrides: tuple[tuple[str, Any], ...]) -> _Stack:
+    from samcli.lib.providers.api_provider import ApiProvider
+    from samcli.lib.providers.sam_function_provider import SamFunctionProvider
+    from samcli.lib.providers.sam_stack_provider import SamLocalStackProvider
+
+    # SAM's warnings address `sam local` users (the yellow "no 100% fidelity for authorizers" banner).
+    logging.getLogger("samcli").setLevel(logging.ERROR)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # samtranslator's own, about its validator
+        stacks, _ = SamLocalStackProvider.get_stacks(path, parameter_overrides=dict(overrides))
+        functions = SamFunctionProvider(stacks, use_raw_codeuri=True, ignore_code_extraction_warnings=True)
+        api = ApiProvider(stacks).api
+        resources = stacks[0].resources
+    return _Stack(Path(path).parent, resources, list(functions.get_all()), api.routes, api.stage_name)
 
 
-def _ref(name: str, template: dict[str, Any], overrides: dict[str, Any] | None) -> Any:
-    if name == "AWS::NoValue":
-        return NO_VALUE
-    if name in _PSEUDO_PARAMETERS:
-        return _PSEUDO_PARAMETERS[name]
-    params = parameter_values(template, overrides)
-    if name in params:
-        value = params[name]
-        return "" if value is None else value
-    # A Ref to a resource is its physical name; locally that is the logical id (tables, functions, APIs).
-    return name
-
-
-def _get_att(resource: str, attribute: str, template: dict[str, Any]) -> str:
-    rtype = _resources(template).get(resource, {}).get("Type", "")
-    if rtype in _TABLE_TYPES:
-        arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{resource}"
-        return {"Arn": arn, "StreamArn": f"{arn}/stream/local"}.get(attribute, f"{resource}.{attribute}")
-    if (rtype in _FUNCTION_TYPES or rtype == "AWS::Lambda::Function") and attribute == "Arn":
-        return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{resource}"
-    if attribute == "Arn":
-        return f"arn:aws:local:{REGION}:{ACCOUNT_ID}:{resource}"
-    return f"{resource}.{attribute}"
-
-
-def _sub(value: Any, template: dict[str, Any], overrides: dict[str, Any] | None) -> str:
-    if isinstance(value, list):
-        text, variables = value[0], resolve(value[1] if len(value) > 1 else {}, template, overrides)
-    else:
-        text, variables = value, {}
-
-    def replace(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name.startswith("!"):  # ${!Literal} is an escaped literal "${Literal}"
-            return "${" + name[1:] + "}"
-        if name in variables:
-            return str(variables[name])
-        if "." in name:
-            resource, _, attribute = name.partition(".")
-            return _get_att(resource, attribute, template)
-        return _stringify(_ref(name, template, overrides))
-
-    return re.sub(r"\$\{([^}]+)\}", replace, str(text))
-
-
-def _condition(name: str, template: dict[str, Any], overrides: dict[str, Any] | None) -> bool:
-    conditions = template.get("Conditions") or {}
-    if name not in conditions:
-        return False
-    return bool(resolve(conditions[name], template, overrides))
-
-
-def resolve(value: Any, template: dict[str, Any], overrides: dict[str, Any] | None = None) -> Any:
-    """Evaluate CloudFormation intrinsics in `value` the way the local runtime sees the stack.
-
-    Refs to parameters give their Default (or `overrides`), Refs to resources give the logical id, and
-    anything unknown is left as a string rather than failing.
-    """
-    if isinstance(value, list):
-        items = [resolve(v, template, overrides) for v in value]
-        return [v for v in items if v is not NO_VALUE]
-    if not isinstance(value, dict):
-        return value
-    if len(value) == 1:
-        (key, arg), *_ = value.items()
-        if key == "Ref":
-            return _ref(str(arg), template, overrides)
-        if key == "Condition" and isinstance(arg, str):
-            return _condition(arg, template, overrides)
-        if key.startswith("Fn::"):
-            return _intrinsic(key[4:], arg, template, overrides)
-    result = {}
-    for k, v in value.items():
-        resolved = resolve(v, template, overrides)
-        if resolved is not NO_VALUE:
-            result[k] = resolved
-    return result
-
-
-def _intrinsic(name: str, arg: Any, template: dict[str, Any], overrides: dict[str, Any] | None) -> Any:
-    if name == "GetAtt":
-        if isinstance(arg, str):
-            arg = arg.split(".", 1)
-        resource, attribute = (resolve(a, template, overrides) for a in arg)
-        return _get_att(str(resource), str(attribute), template)
-    if name == "Sub":
-        return _sub(arg, template, overrides)
-    if name == "If":
-        cond, if_true, if_false = arg
-        chosen = if_true if _condition(cond, template, overrides) else if_false
-        return resolve(chosen, template, overrides)
-    if name == "Equals":
-        left, right = (resolve(a, template, overrides) for a in arg)
-        return _stringify(left) == _stringify(right)
-    if name == "Not":
-        return not resolve(arg[0], template, overrides)
-    if name == "And":
-        return all(resolve(a, template, overrides) for a in arg)
-    if name == "Or":
-        return any(resolve(a, template, overrides) for a in arg)
-    if name == "Join":
-        delimiter, items = arg
-        return str(delimiter).join(_stringify(i) for i in resolve(items, template, overrides))
-    if name == "Select":
-        index, items = resolve(arg, template, overrides)
-        return items[int(index)]
-    if name == "Split":
-        delimiter, text = resolve(arg, template, overrides)
-        return str(text).split(delimiter)
-    if name == "FindInMap":
-        mapping, top, second = resolve(arg, template, overrides)
-        return (template.get("Mappings") or {}).get(mapping, {}).get(top, {}).get(second, "")
-    if name == "GetAZs":
-        return [f"{REGION}a", f"{REGION}b", f"{REGION}c"]
-    if name == "ToJsonString":
-        return json.dumps(resolve(arg, template, overrides))
-    # ImportValue, Base64, Cidr, Transform...: keep something printable rather than failing locally.
-    return _stringify(resolve(arg, template, overrides))
-
-
-def _stringify(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None or value is NO_VALUE:
-        return ""
-    return str(value)
+def _of_type(stack: _Stack, *types: str) -> dict[str, dict[str, Any]]:
+    """Resolved properties of the resources of these types, by logical id."""
+    return {
+        logical_id: resource.get("Properties") or {}
+        for logical_id, resource in stack.resources.items()
+        if resource.get("Type") in types
+    }
 
 
 # --- functions ------------------------------------------------------------------------------------
@@ -241,56 +113,47 @@ class FunctionSpec:
         return package_init if package_init.exists() else base.with_suffix(".py")
 
 
-def _function_properties(template: dict[str, Any], props: dict[str, Any]) -> dict[str, Any]:
-    globals_ = (template.get("Globals") or {}).get("Function") or {}
-    merged = {**globals_, **props}
-    env = {
-        **((globals_.get("Environment") or {}).get("Variables") or {}),
-        **((props.get("Environment") or {}).get("Variables") or {}),
-    }
-    merged["Environment"] = {"Variables": env}
-    return merged
+def _env_value(value: Any) -> str:
+    # Lambda's variables are strings; SAM keeps a Number parameter's value as a number.
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
 
 
 def function_specs(template: dict[str, Any], overrides: dict[str, Any] | None = None) -> list[FunctionSpec]:
-    """Every AWS::Serverless::Function, with Globals merged in and intrinsics resolved."""
+    """Every function of the template, as SAM CLI resolves it."""
+    stack = _stack(template, overrides)
     specs = []
-    for logical_id, resource in _resources(template).items():
-        if resource.get("Type") not in _FUNCTION_TYPES:
-            continue
-        props = resolve(_function_properties(template, resource.get("Properties") or {}), template, overrides)
-        code_uri = props.get("CodeUri") or "."
-        handler = str(props.get("Handler") or "app.lambda_handler")
-        module, _, function = handler.rpartition(".")
-        env = {k: _stringify(v) for k, v in props["Environment"]["Variables"].items()}
+    for function in stack.functions:
+        module, _, handler = str(function.handler or "app.lambda_handler").rpartition(".")
+        variables = (function.environment or {}).get("Variables") or {}
         specs.append(
             FunctionSpec(
-                logical_id=logical_id,
-                code_dir=(template_dir(template) / str(code_uri)).resolve(),
+                logical_id=function.name,
+                code_dir=(stack.directory / str(function.codeuri or ".")).resolve(),
                 handler_module=module,
-                handler_function=function,
-                environment=env,
-                events=props.get("Events") or {},
-                timeout_seconds=int(props.get("Timeout") or 3),
-                memory_mb=int(props.get("MemorySize") or 128),
+                handler_function=handler,
+                environment={name: _env_value(value) for name, value in variables.items()},
+                events=function.events or {},
+                timeout_seconds=int(function.timeout or 3),
+                memory_mb=int(function.memory or 128),
             )
         )
     return specs
 
 
-def layer_dirs(template: dict[str, Any]) -> list[Path]:
-    """Local directories of the template's layers, to put on sys.path (Lambda mounts them at /opt/python)."""
-    dirs = []
-    for resource in _resources(template).values():
-        if resource.get("Type") not in ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion"):
-            continue
-        props = resource.get("Properties") or {}
-        content = props.get("ContentUri") or (props.get("Content") or {})
-        if isinstance(content, str):
-            path = (template_dir(template) / content).resolve()
+def layer_dirs(template: dict[str, Any], overrides: dict[str, Any] | None = None) -> list[Path]:
+    """Local directories of the functions' layers, to put on sys.path (Lambda mounts them at /opt/python)."""
+    stack = _stack(template, overrides)
+    dirs: list[Path] = []
+    for function in stack.functions:
+        for layer in function.layers:
+            path = (stack.directory / str(layer.codeuri)).resolve()
             # A prebuilt layer keeps its packages under python/; a SAM-built one has them at the top.
-            dirs.append(path / "python" if (path / "python").is_dir() else path)
-    return [d for d in dirs if d.is_dir()]
+            path = path / "python" if (path / "python").is_dir() else path
+            if path.is_dir() and path not in dirs:
+                dirs.append(path)
+    return dirs
 
 
 def environment(template: dict[str, Any], overrides: dict[str, Any] | None = None) -> dict[str, str]:
@@ -311,7 +174,6 @@ class Route:
     function_id: str
     auth_required: bool
     authorizer: str | None = None  # authorizer name on the API, None for public routes
-    api_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -321,7 +183,6 @@ class AuthorizerSpec:
     identity_headers: tuple[str, ...]
     identity_query_strings: tuple[str, ...] = ()
     reauthorize_every: int = 300
-    payload_type: str = "REQUEST"
 
 
 @dataclass(frozen=True)
@@ -331,94 +192,66 @@ class GatewayResponse:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def _apis(template: dict[str, Any], overrides: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
-    apis = {}
-    for logical_id, resource in _resources(template).items():
-        if resource.get("Type") == "AWS::Serverless::Api":
-            globals_ = (template.get("Globals") or {}).get("Api") or {}
-            apis[logical_id] = resolve({**globals_, **(resource.get("Properties") or {})}, template, overrides)
-    return apis
-
-
-def _api_id_of(event_props: dict[str, Any]) -> str | None:
-    rest_api = event_props.get("RestApiId")
-    if isinstance(rest_api, dict):
-        rest_api = rest_api.get("Ref")
-    return rest_api
-
-
 def api_routes(template: dict[str, Any], overrides: dict[str, Any] | None = None) -> list[Route]:
-    """Every `Type: Api` event of every function, with the authorizer that guards it."""
-    apis = _apis(template, overrides)
+    """Every API route (one per method), with the authorizer that guards it."""
+    from samcli.local.apigw.route import Route as SamRoute
+
     routes = []
-    for logical_id, resource in _resources(template).items():
-        if resource.get("Type") not in _FUNCTION_TYPES:
-            continue
-        for event in ((resource.get("Properties") or {}).get("Events") or {}).values():
-            if event.get("Type") != "Api":
-                continue
-            raw_props = event.get("Properties") or {}
-            api_id = _api_id_of(raw_props)
-            props = resolve(raw_props, template, overrides)
-            api = apis.get(api_id or "", {})
-            default = (api.get("Auth") or {}).get("DefaultAuthorizer")
-            authorizer = (props.get("Auth") or {}).get("Authorizer", default)
-            if authorizer in ("NONE", "AWS_IAM"):
-                authorizer = None
-            routes.append(
-                Route(
-                    method=str(props["Method"]).upper(),
-                    path=str(props["Path"]),
-                    function_id=logical_id,
-                    auth_required=authorizer is not None,
-                    authorizer=authorizer,
-                    api_id=api_id,
-                )
-            )
+    for route in _stack(template, overrides).routes:
+        # SAM spells ANY out as every method; API Gateway's ANY also takes the others (TRACE, ...).
+        methods = ["ANY"] if set(route.methods) == set(SamRoute.ANY_HTTP_METHODS) else route.methods
+        authorizer = route.authorizer_name if route.authorizer_object is not None else None
+        routes += [Route(m, route.path, route.function_name, authorizer is not None, authorizer) for m in methods]
     return routes
 
 
-def _function_id_from_arn(arn: Any) -> str:
-    # !GetAtt AuthorizerFunction.Arn resolves to arn:...:function:AuthorizerFunction.
-    return str(arn).rsplit(":", 1)[-1]
-
-
 def authorizer_specs(template: dict[str, Any], overrides: dict[str, Any] | None = None) -> dict[str, AuthorizerSpec]:
-    """All Lambda authorizers declared on the template's APIs, by name."""
+    """The Lambda authorizers the routes use, by name."""
+    from samcli.local.apigw.authorizers.lambda_authorizer import (
+        HeaderIdentitySource,
+        LambdaAuthorizer,
+        QueryIdentitySource,
+    )
+
+    stack = _stack(template, overrides)
+    # SAM CLI does not cache authorizer results, so it does not read ReauthorizeEvery.
+    declared = {
+        name: auth
+        for api in _of_type(stack, "AWS::Serverless::Api").values()
+        for name, auth in ((api.get("Auth") or {}).get("Authorizers") or {}).items()
+    }
     specs = {}
-    for api in _apis(template, overrides).values():
-        for name, auth in ((api.get("Auth") or {}).get("Authorizers") or {}).items():
-            if "FunctionArn" not in auth:
-                continue  # Cognito/IAM authorizers have nothing to run locally
-            identity = auth.get("Identity") or {}
-            headers = tuple(identity.get("Headers") or ())
-            if auth.get("FunctionPayloadType", "TOKEN") == "TOKEN":
-                headers = (identity.get("Header") or "Authorization",)
-            specs[name] = AuthorizerSpec(
-                name=name,
-                function_id=_function_id_from_arn(auth["FunctionArn"]),
-                identity_headers=headers,
-                identity_query_strings=tuple(identity.get("QueryStrings") or ()),
-                reauthorize_every=int(identity.get("ReauthorizeEvery", 300)),
-                payload_type=str(auth.get("FunctionPayloadType", "TOKEN")),
+    for route in stack.routes:
+        auth = route.authorizer_object
+        if not isinstance(auth, LambdaAuthorizer) or auth.authorizer_name in specs:
+            continue
+        sources = auth.identity_sources
+        if auth.type != LambdaAuthorizer.REQUEST or not all(
+            isinstance(s, HeaderIdentitySource | QueryIdentitySource) for s in sources
+        ):
+            raise ValueError(
+                f"{auth.authorizer_name}: the local gateway runs REQUEST authorizers on headers or query strings"
             )
+        identity = (declared.get(auth.authorizer_name) or {}).get("Identity") or {}
+        specs[auth.authorizer_name] = AuthorizerSpec(
+            name=auth.authorizer_name,
+            function_id=auth.lambda_name,
+            identity_headers=tuple(s.identity_source for s in sources if isinstance(s, HeaderIdentitySource)),
+            identity_query_strings=tuple(s.identity_source for s in sources if isinstance(s, QueryIdentitySource)),
+            reauthorize_every=int(identity.get("ReauthorizeEvery", 300)),
+        )
     return specs
 
 
 def authorizer_spec(template: dict[str, Any], overrides: dict[str, Any] | None = None) -> AuthorizerSpec | None:
-    """The default authorizer of the (first) API, or the only authorizer declared."""
-    specs = authorizer_specs(template, overrides)
-    for api in _apis(template, overrides).values():
-        default = (api.get("Auth") or {}).get("DefaultAuthorizer")
-        if default in specs:
-            return specs[default]
-    return next(iter(specs.values()), None)
+    """The authorizer of the template's private routes (the API has one)."""
+    return next(iter(authorizer_specs(template, overrides).values()), None)
 
 
 def gateway_responses(template: dict[str, Any], overrides: dict[str, Any] | None = None) -> dict[str, GatewayResponse]:
     """Customised gateway responses by type (UNAUTHORIZED, ACCESS_DENIED, DEFAULT_4XX, ...)."""
     responses: dict[str, GatewayResponse] = {}
-    for api in _apis(template, overrides).values():
+    for api in _of_type(_stack(template, overrides), "AWS::Serverless::Api").values():
         for rtype, spec in (api.get("GatewayResponses") or {}).items():
             templates = spec.get("ResponseTemplates") or {}
             body = templates.get("application/json") or next(iter(templates.values()), "")
@@ -466,10 +299,7 @@ def cors_spec(template: dict[str, Any], overrides: dict[str, Any] | None = None)
 
 
 def stage_name(template: dict[str, Any], overrides: dict[str, Any] | None = None) -> str:
-    for api in _apis(template, overrides).values():
-        if api.get("StageName"):
-            return str(api["StageName"])
-    return "Prod"
+    return _stack(template, overrides).stage or "Prod"
 
 
 # --- tables ----------------------------------------------------------------------------------------
@@ -484,10 +314,7 @@ def table_specs(template: dict[str, Any], overrides: dict[str, Any] | None = Non
     deletion protection and tags mean nothing to an embedded server and some are not accepted by moto.
     """
     specs = []
-    for logical_id, resource in _resources(template).items():
-        if resource.get("Type") not in _TABLE_TYPES:
-            continue
-        props = resolve(resource.get("Properties") or {}, template, overrides)
+    for logical_id, props in _of_type(_stack(template, overrides), "AWS::DynamoDB::Table").items():
         provisioned = props.get("BillingMode") == "PROVISIONED" or (
             "BillingMode" not in props and "ProvisionedThroughput" in props
         )
@@ -522,10 +349,8 @@ def _int_throughput(throughput: dict[str, Any]) -> dict[str, int]:
 def table_ttls(template: dict[str, Any], overrides: dict[str, Any] | None = None) -> dict[str, str]:
     """Local table name -> TTL attribute, for tables with TimeToLiveSpecification enabled."""
     ttls = {}
-    for logical_id, resource in _resources(template).items():
-        if resource.get("Type") not in _TABLE_TYPES:
-            continue
-        spec = resolve((resource.get("Properties") or {}).get("TimeToLiveSpecification") or {}, template, overrides)
+    for logical_id, props in _of_type(_stack(template, overrides), "AWS::DynamoDB::Table").items():
+        spec = props.get("TimeToLiveSpecification") or {}
         if spec.get("AttributeName") and spec.get("Enabled", True) not in (False, "false"):
             ttls[logical_id] = str(spec["AttributeName"])
     return ttls

@@ -1,4 +1,5 @@
-"""The real template.yaml as the local runtime reads it: code, routes, authorizer, tables, intrinsics."""
+"""The real template.yaml as the local runtime reads it (SAM CLI's providers behind local.template): code,
+routes, authorizer, tables, schedules, and the intrinsics SAM resolves for it."""
 
 from __future__ import annotations
 
@@ -15,12 +16,13 @@ from local.template import (
     DEFAULT_TEMPLATE,
     api_routes,
     authorizer_spec,
+    environment,
     function_specs,
     gateway_responses,
     load_template,
     rate_seconds,
-    resolve,
     scheduled_functions,
+    stage_name,
     table_specs,
 )
 
@@ -104,36 +106,60 @@ def test_rate_expressions() -> None:
     assert rate_seconds("cron(0 12 * * ? *)") is None
 
 
-def test_intrinsics(tmp_path: Path) -> None:
+def test_intrinsics_resolved_by_sam(tmp_path: Path) -> None:
+    """What the template's functions and tables use: parameters (defaults and overrides), a Ref to a table
+    (its logical id, which is the local table's name), !Sub with parameters and pseudo parameters, !If on a
+    condition; variables come out as strings, as Lambda sees them."""
     (tmp_path / "template.yaml").write_text(
         """
+Transform: AWS::Serverless-2016-10-31
 Parameters:
   Stage: {Type: String, Default: dev}
   Minutes: {Type: Number, Default: 15}
 Conditions:
   IsProd: !Equals [!Ref Stage, prod]
+Globals:
+  Function:
+    Handler: app.lambda_handler
+    Runtime: python3.13
+    Environment:
+      Variables:
+        TABLE: !Ref Table
+        NAME: !Sub "things-${Stage}-${AWS::Region}"
+        SIZE: !If [IsProd, big, small]
+        MINUTES: !Ref Minutes
 Resources:
-  Table: {Type: AWS::DynamoDB::Table, Properties: {}}
-  Fn: {Type: AWS::Serverless::Function, Properties: {}}
-Outputs:
-  Sub: {Value: !Sub "rate(${Minutes} minutes) ${!Literal} ${AWS::Region}"}
-  SubVars: {Value: !Sub ["${A}-${Stage}", {A: !Ref Table}]}
-  Att: {Value: !GetAtt Fn.Arn}
-  TableArn: {Value: !GetAtt Table.Arn}
-  If: {Value: !If [IsProd, big, small]}
-  Join: {Value: !Join ["/", [a, !Ref Stage]]}
-  Unknown: {Value: !ImportValue shared-thing}
+  Api:
+    Type: AWS::Serverless::Api
+    Properties: {StageName: !Ref Stage}
+  Table:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      BillingMode: PAY_PER_REQUEST
+      AttributeDefinitions: [{AttributeName: pk, AttributeType: S}]
+      KeySchema: [{AttributeName: pk, KeyType: HASH}]
+      DeletionProtectionEnabled: !If [IsProd, true, false]
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: fn/
+      Events:
+        Every: {Type: Schedule, Properties: {Schedule: !Sub "rate(${Minutes} minutes)"}}
+        Get: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /things, Method: get}}
 """
     )
     template = load_template(tmp_path / "template.yaml")
-    outputs = {k: v["Value"] for k, v in template["Outputs"].items()}
-    assert resolve(outputs, template) == {
-        "Sub": "rate(15 minutes) ${Literal} us-east-1",
-        "SubVars": "Table-dev",
-        "Att": "arn:aws:lambda:us-east-1:123456789012:function:Fn",
-        "TableArn": "arn:aws:dynamodb:us-east-1:123456789012:table/Table",
-        "If": "small",
-        "Join": "a/dev",
-        "Unknown": "shared-thing",
+    assert environment(template) == {"TABLE": "Table", "NAME": "things-dev-us-east-1", "SIZE": "small", "MINUTES": "15"}
+    prod = {"Stage": "prod", "Minutes": "2"}
+    assert environment(template, prod) == {
+        "TABLE": "Table",
+        "NAME": "things-prod-us-east-1",
+        "SIZE": "big",
+        "MINUTES": "2",
     }
-    assert resolve(outputs, template, {"Stage": "prod"})["If"] == "big"
+    assert (stage_name(template), stage_name(template, prod)) == ("dev", "prod")
+    assert (scheduled_functions(template), scheduled_functions(template, prod)) == ([("Fn", 900)], [("Fn", 120)])
+    assert [name for name, _ in table_specs(template)] == ["Table"]
+    [spec] = function_specs(template)
+    assert spec.code_dir == (tmp_path / "fn").resolve()
+    assert (spec.handler_module, spec.handler_function) == ("app", "lambda_handler")
