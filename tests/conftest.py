@@ -34,6 +34,11 @@ _DUMMY_AWS = {
 os.environ.update(_DUMMY_AWS)
 for _name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
     os.environ.pop(_name, None)
+# Powertools reads its settings (service name, metrics namespace, log level) when the handlers' modules are
+# imported, as on Lambda: from the template, before any test imports them.
+for _name, _value in environment(load_template()).items():
+    if _name.startswith("POWERTOOLS_"):
+        os.environ.setdefault(_name, _value)
 
 
 class _CurrentStdout:
@@ -164,9 +169,9 @@ def lambda_context() -> events.LambdaContext:
 def service_log() -> Iterator[io.StringIO]:
     """Every line the functions' Powertools logger writes, formatted as CloudWatch receives them (the
     logger's own handler binds its stream at import, so capture with a second handler)."""
-    import clinic.http  # noqa: F401  (creates the service logger)
+    from clinic.logger import logger
 
-    log = logging.getLogger("patients-api")
+    log = logging.getLogger(logger.name)
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(log.handlers[0].formatter)

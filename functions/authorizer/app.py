@@ -5,14 +5,12 @@ The policy allows every route of the stage, because API Gateway caches it per to
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
     APIGatewayAuthorizerRequestEvent,
     APIGatewayAuthorizerResponse,
 )
 from clinic.accounts import authenticate
-
-logger = Logger(service="patients-api")
+from clinic.logger import logger
 
 
 @logger.inject_lambda_context(clear_state=True)

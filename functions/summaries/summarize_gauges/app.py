@@ -2,12 +2,13 @@
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from clinic import summaries
+from clinic.logger import logger
 
-logger = Logger(service="patients-api")
-metrics = Metrics(namespace="PatientsApi", service="gauge-summaries")
+# Namespace and service dimension from POWERTOOLS_METRICS_NAMESPACE and POWERTOOLS_SERVICE_NAME (template.yaml).
+metrics = Metrics()
 
 
 @metrics.log_metrics

@@ -12,7 +12,6 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import jmespath
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
@@ -21,14 +20,13 @@ from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTT
 from clinic import audit, request_body
 from clinic.access import Action, Caller, patient_for
 from clinic.errors import ApiError, BadRequest, NotFound, StorageUnavailable, ValidationFailed
+from clinic.logger import logger
 from clinic.openapi import SECURITY_SCHEMES, TITLE, VERSION
 from clinic.settings import settings
 from clinic.validation import rails_errors
 
 if TYPE_CHECKING:
     from clinic import idempotency
-
-logger = Logger(service="patients-api")
 
 JSON = "application/json"
 _UNAVAILABLE_CODES = frozenset(

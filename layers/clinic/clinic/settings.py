@@ -1,4 +1,9 @@
-"""Configuration read once from the environment, and the lazily created, per-container boto3 client."""
+"""Configuration read once from the environment, and the lazily created, per-container boto3 client.
+
+On Lambda (AWS_LAMBDA_FUNCTION_NAME is set) a missing TABLE_NAME fails the cold start with a message that
+names it, rather than every request against a table that does not exist. Elsewhere (`make run`, tests,
+patients-admin) it defaults to the template's table name.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +25,7 @@ class Settings:
 @cache
 def settings() -> Settings:
     return Settings(
-        table_name=os.environ.get("TABLE_NAME", "PatientsTable"),
+        table_name=_table_name(),
         id_block_size=max(1, int(os.environ.get("ID_BLOCK_SIZE", "20"))),
         idempotency_table_name=os.environ.get("IDEMPOTENCY_TABLE_NAME") or None,
         audit_retention_days=max(1, int(os.environ.get("AUDIT_RETENTION_DAYS", "2192"))),
@@ -28,6 +33,15 @@ def settings() -> Settings:
             o.strip() for o in os.environ.get("CORS_ALLOWED_ORIGINS", "").split(",") if o.strip()
         ),
     )
+
+
+def _table_name() -> str:
+    name = os.environ.get("TABLE_NAME")
+    if name:
+        return name
+    if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+        raise RuntimeError("TABLE_NAME is not set: template.yaml's Globals give every function the table's name")
+    return "PatientsTable"
 
 
 @cache
@@ -54,3 +68,7 @@ def reset() -> None:
     settings.cache_clear()
     dynamodb.cache_clear()
     ids.reset()
+
+
+if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+    settings()  # on Lambda, fail the cold start rather than the first request
