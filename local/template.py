@@ -33,6 +33,10 @@ ACCOUNT_ID = "123456789012"
 
 _PATH = "__path__"  # where load_template() keeps the template's file
 
+# SAM's yellow "no 100% fidelity between authorizers locally and on AWS" banner addresses `sam local` users;
+# its other warnings (an authorizer it cannot read, ...) still show.
+logging.getLogger("samcli.lib.providers.api_collector").addFilter(lambda record: "fidelity" not in record.getMessage())
+
 
 def load_template(path: str | Path | None = None) -> dict[str, Any]:
     """The template as written (short-form tags in their long form, nothing resolved), with its file."""
@@ -72,15 +76,48 @@ def _read(path: str, _mtime_ns: int, overrides: tuple[tuple[str, Any], ...]) -> 
     from samcli.lib.providers.sam_function_provider import SamFunctionProvider
     from samcli.lib.providers.sam_stack_provider import SamLocalStackProvider
 
-    # SAM's warnings address `sam local` users (the yellow "no 100% fidelity for authorizers" banner).
-    logging.getLogger("samcli").setLevel(logging.ERROR)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # samtranslator's own, about its validator
         stacks, _ = SamLocalStackProvider.get_stacks(path, parameter_overrides=dict(overrides))
         functions = SamFunctionProvider(stacks, use_raw_codeuri=True, ignore_code_extraction_warnings=True)
         api = ApiProvider(stacks).api
         resources = stacks[0].resources
+    # SAM skips an authorizer it cannot read (a FunctionArn that is an alias, ...) with a warning, and its
+    # routes become public: locally that would be an API without authentication.
+    declared = {
+        name
+        for resource in resources.values()
+        if resource.get("Type") == "AWS::Serverless::Api"
+        for name in (((resource.get("Properties") or {}).get("Auth") or {}).get("Authorizers") or {})
+    }
+    attached = {route.authorizer_name for route in api.routes if route.authorizer_object is not None}
+    if declared - attached:
+        raise ValueError(f"{path}: SAM CLI attached no route to the authorizer(s) {sorted(declared - attached)}")
     return _Stack(Path(path).parent, resources, list(functions.get_all()), api.routes, api.stage_name)
+
+
+def deploy_overrides(config_env: str = "default") -> dict[str, str]:
+    """The parameter values `sam deploy --config-env <config_env>` passes (samconfig.toml, read by SAM CLI)."""
+    from samcli.lib.config.samconfig import SamConfig
+
+    parameters = SamConfig(str(REPO_ROOT)).get_all(["deploy"], "parameters", env=config_env)
+    return dict(pair.split("=", 1) for pair in str(parameters.get("parameter_overrides", "")).split())
+
+
+def snapstart_functions(template: dict[str, Any], overrides: dict[str, Any] | None = None) -> list[str]:
+    """Functions that publish versions with SnapStart under these parameters."""
+    return [
+        logical_id
+        for logical_id, resource in resources(template, overrides).items()
+        if resource.get("Type") == "AWS::Serverless::Function"
+        and ((resource.get("Properties") or {}).get("SnapStart") or {}).get("ApplyOn") == "PublishedVersions"
+        and (resource.get("Properties") or {}).get("AutoPublishAlias")
+    ]
+
+
+def resources(template: dict[str, Any], overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Every resource of the template as SAM CLI resolves it (Globals merged, intrinsics resolved)."""
+    return _stack(template, overrides).resources
 
 
 def _of_type(stack: _Stack, *types: str) -> dict[str, dict[str, Any]]:

@@ -1,5 +1,7 @@
-"""What a cold start does, as Lambda runs it: the settings fail fast on Lambda and the service name comes
-from the template. Lambda's init is simulated in fresh interpreters."""
+"""What a cold start does, as Lambda (and SnapStart, in prod) runs it: the settings fail fast on Lambda, the
+service name comes from the template, SnapStart is on for every API function in prod only, nothing unique
+per container happens while the handlers are imported, and copies restored from one snapshot do not share
+ids. Lambda's init is simulated in fresh interpreters; a snapshot restore is a fork."""
 
 from __future__ import annotations
 
@@ -8,12 +10,21 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
+
+from local import events
+from local.dynamodb import create_tables, start_embedded
 from local.template import (
     REPO_ROOT,
+    deploy_overrides,
     environment,
+    function_specs,
     load_template,
+    resources,
+    snapstart_functions,
 )
 
 TEMPLATE = load_template()
@@ -71,3 +82,169 @@ def test_functions_log_and_count_under_the_template_service_name() -> None:
     variables = environment(TEMPLATE)
     expected = [variables["POWERTOOLS_SERVICE_NAME"], variables["POWERTOOLS_METRICS_NAMESPACE"]]
     assert _result(_python(script, _lambda_env())) == expected
+
+
+# --- SnapStart -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("config_env", "apply_on"), [("prod", "PublishedVersions"), ("default", "None")])
+def test_snapstart_on_every_api_function_in_prod_only(config_env: str, apply_on: str) -> None:
+    resolved = resources(TEMPLATE, deploy_overrides(config_env))
+    api = {s.logical_id for s in function_specs(TEMPLATE) if any(e["Type"] == "Api" for e in s.events.values())}
+    assert len(api) >= 12
+    for logical_id, resource in resolved.items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        props = resource["Properties"]
+        if logical_id in api:
+            # API Gateway invokes the alias, whose version (published on every change, layers included)
+            # carries the snapshot.
+            assert props["AutoPublishAlias"] == "live", logical_id
+            assert props["AutoPublishAliasAllProperties"] is True, logical_id
+            assert props["SnapStart"] == {"ApplyOn": apply_on}, logical_id
+        else:
+            assert "AutoPublishAlias" not in props and "SnapStart" not in props, logical_id
+    for layer in ("DomainLayer", "DependenciesLayer"):
+        assert resolved[layer]["Properties"]["PublishLambdaVersion"] is True
+    on = set(snapstart_functions(TEMPLATE, deploy_overrides(config_env)))
+    assert on == (api if apply_on == "PublishedVersions" else set())
+
+
+IMPORT_ALL_HANDLERS = """
+    import importlib.util, json, os, random, secrets, sys, traceback, uuid
+    import botocore.client
+
+    drawn, calls = [], []
+
+    def spy(module, name):
+        original = getattr(module, name)
+        def wrapper(*args, **kwargs):
+            drawn.append(f"{module.__name__}.{name} from " + traceback.extract_stack(limit=2)[0].filename)
+            return original(*args, **kwargs)
+        setattr(module, name, wrapper)
+
+    for module, names in ((os, ["urandom"]), (uuid, ["uuid1", "uuid4"]),
+                          (secrets, ["token_bytes", "token_hex", "token_urlsafe", "choice", "randbelow", "randbits"])):
+        for name in names:
+            spy(module, name)
+    botocore.client.BaseClient._make_api_call = lambda self, operation, params: calls.append(operation)
+    state = random.getstate()
+
+    for number, (name, code_dir, module_file) in enumerate(json.loads(sys.argv[1])):
+        sys.path.insert(0, code_dir)
+        spec = importlib.util.spec_from_file_location(f"handler_{number}", module_file)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+        sys.path.remove(code_dir)
+
+    from clinic import ids, settings
+    print(json.dumps({
+        "drawn": drawn, "dynamodb_calls": calls, "id_blocks": dict(ids._blocks),
+        "random_state_changed": random.getstate() != state, "client_created": settings.dynamodb.cache_info().currsize,
+    }))
+"""
+
+
+def test_nothing_unique_per_container_happens_while_the_handlers_are_imported() -> None:
+    """Everything imported before the snapshot is shared by every restored copy: the handlers' imports
+    reserve no id block, draw no random value, token or uuid, derive no key, call no AWS API and create
+    no client (a client's connections and credentials belong to one container). Cursors and tokens derive
+    nothing from a process secret: cursors carry a digest of their query, tokens are drawn per request."""
+    handlers = [(s.logical_id, str(s.code_dir), str(s.module_file)) for s in function_specs(TEMPLATE)]
+    # Any AWS call would go nowhere (the spy answers it): no endpoint is needed, none is reachable.
+    found = _result(
+        _python(IMPORT_ALL_HANDLERS, _lambda_env(AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:9"), json.dumps(handlers))
+    )
+    # Libraries may draw for themselves (importing boto3 imports multiprocessing, which draws its unused
+    # connection authkey); what our code draws is what would be shared.
+    found["drawn"] = [d for d in found["drawn"] if str(REPO_ROOT) in d and "/.venv/" not in d]
+    assert found == {
+        "drawn": [],
+        "dynamodb_calls": [],
+        "id_blocks": {},
+        "random_state_changed": False,
+        "client_created": 0,
+    }
+
+
+RESTORE_TWO_COPIES = """
+    import importlib.util, json, os, random, sys
+    from snapshot_restore_py import get_after_restore
+
+    code_dir, module_file, primer, event, hooks = sys.argv[1:6]
+    sys.path.insert(0, code_dir)
+    spec = importlib.util.spec_from_file_location("create_patient", module_file)
+    handler = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(handler)
+
+    from clinic import ids
+    from local.events import LambdaContext
+
+    def create(body):
+        answer = handler.lambda_handler(json.loads(body), LambdaContext("CreatePatientFunction", 512, 10))
+        assert answer["statusCode"] == 201, answer
+        return json.loads(answer["body"])["id"]
+
+    # Init code that creates a patient before the snapshot: the container now holds a reserved block.
+    create(primer)
+    assert ids._blocks["patient"], "no block reserved before the snapshot"
+
+    snapshot_random = random.getstate()
+    copies = []
+    for _ in range(2):  # two containers resumed from the same snapshot, one after the other
+        read, write = os.pipe()
+        if os.fork() == 0:
+            os.close(read)
+            random.setstate(snapshot_random)  # fork reseeds random by itself; a memory snapshot does not
+            if hooks == "run":
+                for hook, args, kwargs in get_after_restore():
+                    hook(*args, **kwargs)
+                patient_id = create(event)
+            else:
+                patient_id = ids.next_id("patient")  # what a copy without the hooks would use
+            os.write(write, json.dumps([patient_id, random.random()]).encode())
+            os._exit(0)
+        os.close(write)
+        with os.fdopen(read) as pipe:
+            copies.append(json.loads(pipe.read()))
+        os.wait()
+    print(json.dumps(copies))
+"""
+
+
+@pytest.fixture(scope="module")
+def dynamodb_endpoint() -> Iterator[str]:
+    endpoint, stop = start_embedded(in_process=False)
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in DUMMY_AWS.items():
+                patch.setenv(name, value)
+            create_tables(TEMPLATE, endpoint_url=endpoint)
+        yield endpoint
+    finally:
+        stop()
+
+
+def test_copies_restored_from_one_snapshot_do_not_share_an_id_block(dynamodb_endpoint: str) -> None:
+    """SnapStart resumes many containers from one snapshot. A block of ids reserved before it would be
+    handed out by every copy; the runtime hooks (snapshot_restore_py) drop it, the client and the random
+    module's seed, so each copy reserves its own block and draws its own jitter."""
+    spec = next(s for s in function_specs(TEMPLATE) if s.logical_id == "CreatePatientFunction")
+    admin = {"user_id": 1, "clinic_id": 1, "role": "admin"}
+
+    def new_patient(name: str) -> str:
+        body = {"patient": {"first_name": name, "last_name": "Restore", "date_of_birth": "1990-01-01"}}
+        return json.dumps(events.make_event("POST", "/v1/patients", body=body, user=admin))
+
+    env = _lambda_env(AWS_ENDPOINT_URL_DYNAMODB=dynamodb_endpoint)
+    args = (str(spec.code_dir), str(spec.module_file), new_patient("Primer"), new_patient("Copy"))
+    (first_id, first_draw), (second_id, second_draw) = _result(_python(RESTORE_TWO_COPIES, env, *args, "run"))
+    assert first_id != second_id
+    assert first_draw != second_draw
+
+    # The same two copies without the hooks hand out the same id and draw the same number: what the
+    # hooks prevent, and what this test would miss if its snapshot were not a faithful one.
+    (first_id, first_draw), (second_id, second_draw) = _result(_python(RESTORE_TWO_COPIES, env, *args, "skip"))
+    assert first_id == second_id
+    assert first_draw == second_draw

@@ -163,3 +163,38 @@ Resources:
     [spec] = function_specs(template)
     assert spec.code_dir == (tmp_path / "fn").resolve()
     assert (spec.handler_module, spec.handler_function) == ("app", "lambda_handler")
+
+
+def test_an_authorizer_sam_cannot_read_fails_instead_of_leaving_routes_public(tmp_path: Path) -> None:
+    """SAM CLI skips an authorizer whose FunctionArn is an alias (only a warning) and its routes come out
+    without one; the adapter refuses such a template rather than serve them unauthenticated."""
+    (tmp_path / "template.yaml").write_text(
+        """
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: test
+      Auth:
+        DefaultAuthorizer: Tok
+        Authorizers:
+          Tok:
+            FunctionPayloadType: REQUEST
+            FunctionArn: !Ref AuthFunction.Alias
+            Identity: {Headers: [X-User-Token]}
+  AuthFunction:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: auth/, Handler: app.lambda_handler, Runtime: python3.13, AutoPublishAlias: live}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: fn/
+      Handler: app.lambda_handler
+      Runtime: python3.13
+      Events:
+        Get: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /things, Method: get}}
+"""
+    )
+    with pytest.raises(ValueError, match=r"attached no route to the authorizer\(s\) \['Tok'\]"):
+        api_routes(load_template(tmp_path / "template.yaml"))

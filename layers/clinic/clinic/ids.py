@@ -7,7 +7,7 @@ import re
 import threading
 
 from clinic import store
-from clinic.settings import settings
+from clinic.settings import after_restore, settings
 
 # ASCII digits only: str.isdigit() and int() also take "²", "①" or Arabic-Indic digits, and int() takes
 # " 1", "+1", "01" and "1_0", so each of those named some other id. 18 digits stay well inside DynamoDB's
@@ -43,3 +43,7 @@ def next_id(kind: str) -> int:
 def reset() -> None:
     with _lock:
         _blocks.clear()
+
+
+# SnapStart: every container resumed from one snapshot would hand out the ids of a block reserved before it.
+after_restore(reset)

@@ -3,11 +3,17 @@
 On Lambda (AWS_LAMBDA_FUNCTION_NAME is set) a missing TABLE_NAME fails the cold start with a message that
 names it, rather than every request against a table that does not exist. Elsewhere (`make run`, tests,
 patients-admin) it defaults to the template's table name.
+
+With SnapStart (prod), Lambda resumes many containers from one snapshot of an initialised process, so
+whatever a process holds that must be unique to it is dropped after a restore: modules that keep such
+state register its reset with `after_restore`.
 """
 
 from __future__ import annotations
 
 import os
+import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -70,5 +76,21 @@ def reset() -> None:
     ids.reset()
 
 
+def after_restore(hook: Callable[[], Any]) -> None:
+    """Run `hook` in every container Lambda resumes from a SnapStart snapshot (a runtime hook of
+    snapshot_restore_py, which Lambda's Python runtimes include; elsewhere nothing is ever restored)."""
+    try:
+        from snapshot_restore_py import register_after_restore
+    except ImportError:
+        return
+    register_after_restore(hook)
+
+
+# A restored copy must not reuse the snapshot's client (its connections), and must not draw the same
+# retry jitter as its siblings: the random module is seeded once per process.
+after_restore(settings.cache_clear)
+after_restore(dynamodb.cache_clear)
+after_restore(random.seed)
+
 if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
-    settings()  # on Lambda, fail the cold start rather than the first request
+    settings()  # on Lambda, fail the cold start (and so the snapshot) rather than the first request
