@@ -78,7 +78,12 @@ def measure(patients: int, gauges: int) -> dict[str, Any]:
             with CallLog(client) as log:
                 result = handlers[function_id](event, LambdaContext(function_id, 512, 10))
             scenario.expect_ok(function_id, result)
-            routes[label] = {"calls": len(log.calls), "read": log.read, "written": log.written}
+            routes[label] = {
+                "calls": len(log.calls),
+                "read": log.read,
+                "written": log.written,
+                "operations": [call.operation for call in log.calls],
+            }
 
         # Row 4: the checkpoint is now; 1,000 gauges arrive for 10 patients; the job runs 2 minutes later.
         now = clock.now()

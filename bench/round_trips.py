@@ -1,0 +1,33 @@
+"""Row 3's round trips: on AWS a request's latency is set by its sequential DynamoDB round trips, not by its
+CPU. Handlers call DynamoDB one call at a time, so a request's round trips are its calls (bench/scaling.py
+counts them, with their operations). Beside each route, the fewest the design allows for that request:
+
+- the chain of calls that each need the one before, in the order the pipeline imposes: the access guard
+  reads the path's patient (404/403 before 422), Powertools' idempotency utility locks the key before
+  the handler and saves the answer after it (POSTs, which carry an Idempotency-Key), the handler's own
+  calls, then the audit write (it records the ids of the answer);
+- reads the handler needs that do not depend on each other count once (one BatchGetItem), the writes of
+  one change count once (one transaction), and nothing read before a write is read again after it;
+- the first create of a container reserves a block of ids (one ADD, then none for the next
+  ID_BLOCK_SIZE creates); the bench measures that first create, so the block counts.
+"""
+
+from __future__ import annotations
+
+# label (bench/scaling.py) -> (fewest round trips, the chain)
+MINIMUM: dict[str, tuple[int, str]] = {
+    "AuthorizerFunction": (2, "token item, then its user (active, role, clinic)"),
+    "ListPatientsFunction": (3, "list query, page's patients (BatchGetItem), audit"),
+    "ListPatientsFunction search=do": (3, "name query, page's patients (BatchGetItem), audit"),
+    "CreatePatientFunction": (5, "lock, id block, transaction, save, audit"),
+    "GetPatientFunction": (2, "guard, audit"),
+    "UpdatePatientFunction": (3, "guard, conditional update, audit"),
+    "GetCareTeamFunction": (3, "guard, members' names (BatchGetItem), audit"),
+    "AddCareTeamMemberFunction": (6, "guard, lock, new and current members (BatchGetItem), transaction, save, audit"),
+    "RemoveCareTeamMemberFunction": (4, "guard, member's role, transaction, audit"),
+    "ListGaugesFunction": (3, "guard, gauge query, audit"),
+    "RecordGaugesFunction": (6, "guard, lock, id block, write, save, audit"),
+    "DeleteGaugeFunction": (4, "guard, gauge by id (index query), transaction, audit"),
+    "GetGaugeSummaryFunction": (4, "guard, summaries query, job checkpoint, audit"),
+    "ServeDocsFunction": (0, "no table"),
+}
