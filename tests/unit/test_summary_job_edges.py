@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from local import admin
+from patients_admin import cli as admin
 from local.events import scheduled_event
 from local.moto_server import faster_transactions
 
