@@ -36,6 +36,11 @@ _PATH = "__path__"  # where load_template() keeps the template's file
 # SAM's yellow "no 100% fidelity between authorizers locally and on AWS" banner addresses `sam local` users;
 # its other warnings (an authorizer it cannot read, ...) still show.
 logging.getLogger("samcli.lib.providers.api_collector").addFilter(lambda record: "fidelity" not in record.getMessage())
+# SAM CLI cannot resolve the Api's Cors (an Fn::If on CorsAllowedOrigins) and says so at every `make run`; cors_spec
+# reads the resolved resource itself, so that line only worried newcomers.
+logging.getLogger("samcli.lib.providers.cfn_base_api_provider").addFilter(
+    lambda record: "was not fully resolved" not in record.getMessage()
+)
 
 
 def load_template(path: str | Path | None = None) -> dict[str, Any]:
