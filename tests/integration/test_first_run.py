@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from local.dynamodb import free_port
+from local.dynamodb import free_port, start_embedded
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -279,3 +279,61 @@ def test_data_is_kept_across_restarts_and_fresh_starts_from_the_seed(tmp_path: P
         == f"removed {tmp_path / '.local' / 'dynamodb.json'}: the next make run starts from the demo seed"
     )
     assert not (tmp_path / ".local" / "dynamodb.json").exists()
+
+
+# --- patients-admin -------------------------------------------------------------------------------------------
+
+ADMIN = str(Path(PYTHON).parent / "patients-admin")
+
+
+def _admin(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([ADMIN, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def aws_endpoint() -> Iterator[str]:
+    """A moto server standing in for AWS (CloudFormation and DynamoDB), with no stack and no table."""
+    endpoint, stop = start_embedded(in_process=False)
+    yield endpoint
+    stop()
+
+
+def test_admin_without_a_region(tmp_path: Path) -> None:
+    env = _env(tmp_path, AWS_CONFIG_FILE=str(tmp_path / "none"))
+    for name in ("AWS_DEFAULT_REGION", "AWS_REGION"):
+        env.pop(name, None)
+    _fails_with(
+        _admin(env, "clinics", "create", "--name", "X"),
+        "patients-admin: no AWS region: export AWS_DEFAULT_REGION=<your stack's region> (e.g. us-east-1), "
+        "or `source .local/run.env` (written by make run) to use the local API's DynamoDB",
+    )
+    result = _admin({**env, "DEBUG": "1"}, "clinics", "create", "--name", "X")
+    assert result.returncode == 1 and "Traceback" in result.stderr and "NoRegionError" in result.stderr
+
+
+def test_admin_with_a_stale_endpoint(tmp_path: Path) -> None:
+    endpoint = f"http://127.0.0.1:{free_port()}"  # a make run that stopped
+    _fails_with(
+        _admin(_env(tmp_path, AWS_ENDPOINT_URL_DYNAMODB=endpoint), "clinics", "create", "--name", "X"),
+        f"patients-admin: nothing answers at AWS_ENDPOINT_URL_DYNAMODB={endpoint}: start make run (it may use "
+        "another port: `source .local/run.env` again), or `unset AWS_ENDPOINT_URL_DYNAMODB` to use AWS",
+    )
+
+
+def test_admin_with_a_stack_that_does_not_exist(tmp_path: Path, aws_endpoint: str) -> None:
+    env = _env(tmp_path, AWS_ENDPOINT_URL_CLOUDFORMATION=aws_endpoint, AWS_DEFAULT_REGION="eu-west-1")
+    _fails_with(
+        _admin(env, "--stack", "patients-dve", "clinics", "create"),
+        "patients-admin: stack patients-dve does not exist in eu-west-1: check --stack (samconfig.toml's "
+        "stack_name) and AWS_DEFAULT_REGION (the region it was deployed to)",
+    )
+
+
+def test_admin_with_a_table_that_does_not_exist(tmp_path: Path, aws_endpoint: str) -> None:
+    env = _env(tmp_path, AWS_ENDPOINT_URL_DYNAMODB=aws_endpoint, TABLE_NAME="patients-dev-Table")
+    _fails_with(
+        _admin(env, "clinics", "create"),
+        f"patients-admin: table patients-dev-Table does not exist at {aws_endpoint}: name a deployed stack with "
+        "--stack, or the table with --table, or `source .local/run.env` (written by make run) to use the local "
+        "API's DynamoDB",
+    )
