@@ -167,7 +167,8 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	@if [ -f bench/run.py ]; then \
-		echo "$(BIN)/python bench/run.py"; $(BIN)/python bench/run.py; \
+		echo "$(BIN)/python bench/run.py"; $(BIN)/python bench/run.py && \
+		echo "$(BIN)/python -m bench.local_data" && $(BIN)/python -m bench.local_data; \
 	else \
 		echo "bench/run.py does not exist yet" >&2; exit 1; \
 	fi

@@ -7,7 +7,7 @@ from clinic import patients
 from clinic.access import Action
 from clinic.http import api, caller, guarded_patient, handler, json_response
 from clinic.models import UpdatePatientRequest
-from clinic.openapi import PATIENT_RULES, Patient, operation
+from clinic.openapi import PATIENT_RULES, Patient, operation, parameter_schema
 
 app = api(patient=Action.CHANGE, body="patient")
 
@@ -32,7 +32,7 @@ def update_patient(
             alias="If-Match",
             description='An ETag this API sent (`"v3"`), a list of them, or `*`; anything else is 400. 412 unless the '
             "patient is still at a version it names.",
-            json_schema_extra={"pattern": patients.IF_MATCH_PATTERN},
+            json_schema_extra=parameter_schema(pattern=patients.IF_MATCH_PATTERN),
         ),
     ] = None,
 ):
