@@ -63,7 +63,8 @@ def _check_free(host: str, port: int, name: str) -> None:
 def _answers(endpoint: str) -> bool:
     parts = urlsplit(endpoint)
     try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80), timeout=1):
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        with socket.create_connection((parts.hostname or "127.0.0.1", port), timeout=1):
             return True
     except OSError:
         return False

@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from moto.core import DEFAULT_ACCOUNT_ID
-from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
+from moto.dynamodb.models import DynamoDBBackend, dynamo_type, dynamodb_backends
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
 
 from local import moto_server
 
@@ -77,15 +78,29 @@ def read(path: Path) -> dict[str, Any]:
 
 
 def load(data: dict[str, Any], region: str) -> dict[str, Any]:
-    """Put the items of `read()` into the (freshly created, empty) tables; returns the demo clinic it names."""
+    """Put the items of `read()` into the (freshly created, empty) tables; returns the demo clinic it names.
+
+    Straight into moto's table, as Table.put_item would, without its checks: these items passed them when they
+    were written, and the item size check alone (recomputed at every attribute) was most of the load time.
+    """
     backend = _backend(region)
-    with moto_server.WRITE_LOCK:
-        for name, items in data["tables"].items():
-            if name not in backend.tables:
-                continue  # a table the template no longer has
-            table = backend.tables[name]
-            for attributes in items:
-                table.put_item(attributes)
+    checked = dynamo_type.LimitedSizeDict.__setitem__
+    dynamo_type.LimitedSizeDict.__setitem__ = dict.__setitem__  # type: ignore[method-assign,assignment]
+    try:
+        with moto_server.WRITE_LOCK:
+            for name, items in data["tables"].items():
+                if name not in backend.tables:
+                    continue  # a table the template no longer has
+                table = backend.tables[name]
+                for attributes in items:
+                    hash_value = DynamoType(attributes[table.hash_key_attr])
+                    if table.range_key_attr is None:
+                        table.items[hash_value] = Item(hash_value, None, attributes)
+                    else:
+                        range_value = DynamoType(attributes[table.range_key_attr])
+                        table.items[hash_value][range_value] = Item(hash_value, range_value, attributes)
+    finally:
+        dynamo_type.LimitedSizeDict.__setitem__ = checked  # type: ignore[method-assign]
     return dict(data.get("demo") or {})
 
 
