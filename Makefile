@@ -38,16 +38,42 @@ WEB_SOURCES := $(wildcard web/src/* web/public/*) web/build.mjs web/package.json
 CHROMIUM ?= $(firstword $(wildcard /usr/lib/chromium/chromium) $(shell command -v chromium chromium-browser 2>/dev/null))
 export CHROMIUM
 
-.PHONY: help venv run test lint pytest typecheck validate security build web browser format bench mutation flaky deploy openapi events clean distclean
+# The venv is made with $(PYTHON): refuse an older one here, in one line, rather than fail later in pip or a test.
+ifeq ($(wildcard $(BIN)/python),)
+PYTHON_CHECK := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2], sys.version_info >= (3, 11))' 2>/dev/null)
+ifeq ($(PYTHON_CHECK),)
+$(error $(PYTHON) not found: install Python 3.11 or newer (apt-get install python3), or name one with make PYTHON=/path/to/python3.12)
+endif
+ifneq ($(word 2,$(PYTHON_CHECK)),True)
+$(error $(PYTHON) is Python $(word 1,$(PYTHON_CHECK)), and 3.11 or newer is needed: install one (apt-get install python3.12) and name it with make PYTHON=python3.12)
+endif
+endif
+
+.PHONY: help venv run reset test lint pytest typecheck validate security build web browser format bench mutation flaky deploy openapi events clean distclean
 
 help:
-	@echo "make run        local API and web app on http://127.0.0.1:$${PORT:-3000}/ (PORT to change)"
-	@echo "make test       lint, typecheck, pytest, sam validate --lint, security, sam build (what CI runs)"
-	@echo "make lint | format | pytest | typecheck | validate | security | build | web | bench | openapi | events"
+	@echo "make run        the API and web app on http://127.0.0.1:$${PORT:-3000}/ with a demo clinic; data kept in .local/ (FRESH=1: the demo seed again)"
+	@echo "make reset      forget the data make run kept in .local/ (the next run starts from the demo seed)"
+	@echo "make test       lint, typecheck, pytest, validate, security, build: what CI runs"
+	@echo "make lint       ruff check and ruff format --check"
+	@echo "make format     ruff format, then ruff check --fix"
+	@echo "make typecheck  mypy on the domain package (layers/clinic/clinic)"
+	@echo "make pytest     the whole pytest suite (unit, HTTP against the local API, browser)"
+	@echo "make validate   sam validate --lint and cfn-lint on template.yaml"
+	@echo "make security   cfn-lint serverless rules and checkov on template.yaml"
+	@echo "make build      sam build (and the web app into web/dist)"
+	@echo "make web        build the web app into web/dist only"
+	@echo "make browser    check that Chromium is there for the browser tests"
+	@echo "make bench      benchmarks (bench/run.py; never part of test)"
+	@echo "make openapi    regenerate docs/openapi.json from the models and template"
+	@echo "make events     regenerate events/, a sample event for every function (sam local invoke -e)"
 	@echo "make mutation   mutation score of the domain's decision modules (bench/mutation.md; not part of test)"
 	@echo "make flaky      the whole pytest suite RUNS=20 times in random order, stopping at the first failure"
 	@echo "make deploy     sam build && sam deploy, then upload web/dist (CONFIG_ENV=prod for production)"
-	@echo "make clean      remove build output and caches (distclean also removes .venv)"
+	@echo "make venv       create .venv from the pinned lock (every target does it on first use)"
+	@echo "make clean      remove build output and caches"
+	@echo "make distclean  clean, and remove .venv and web/node_modules"
+	@echo "make help       this list"
 
 venv: $(STAMP)
 
@@ -57,8 +83,12 @@ $(STAMP): requirements/dev.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
+# FRESH=1 (from the command line, exported by make) starts from the demo seed instead of the kept data.
 run: $(STAMP) $(WEB_DIST)
 	$(BIN)/python -m local.server
+
+reset: $(STAMP)
+	$(BIN)/python -m local.server reset
 
 # web/dist: rebuilt when a source or the lock changes (make run, make build and make pytest need it).
 web: $(WEB_DIST)
@@ -137,7 +167,8 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	@if [ -f bench/run.py ]; then \
-		echo "$(BIN)/python bench/run.py"; $(BIN)/python bench/run.py; \
+		echo "$(BIN)/python bench/run.py"; $(BIN)/python bench/run.py && \
+		echo "$(BIN)/python -m bench.local_data" && $(BIN)/python -m bench.local_data; \
 	else \
 		echo "bench/run.py does not exist yet" >&2; exit 1; \
 	fi

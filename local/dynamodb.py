@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -32,7 +33,8 @@ def start_embedded(
     would be wiped by any unit test running in the same pytest process.
     """
     if in_process:
-        from moto.server import ThreadedMotoServer
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+        from werkzeug.serving import make_server
 
         from local.moto_server import atomic_writes, faster_transactions
 
@@ -40,10 +42,20 @@ def start_embedded(
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         faster_transactions().start()  # for the life of the process, as the server lives that long
         atomic_writes()
-        server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
-        server.start()
-        bound_host, bound_port = server.get_host_and_port()
-        return f"http://{bound_host}:{bound_port}", server.stop
+        # moto's ThreadedMotoServer binds in its thread, so a port in use would leave start() waiting forever;
+        # binding here raises OSError (EADDRINUSE) to the caller instead.
+        server = make_server(
+            host, port, DomainDispatcherApplication(create_backend_app), True, request_handler=MotoRequestHandler
+        )
+        thread = threading.Thread(target=server.serve_forever, name="dynamodb", daemon=True)
+        thread.start()
+
+        def stop_in_process() -> None:
+            server.shutdown()
+            thread.join()
+
+        bound_host, bound_port = server.server_address[:2]
+        return f"http://{bound_host}:{bound_port}", stop_in_process
 
     port = port or free_port(host)
     process = subprocess.Popen(

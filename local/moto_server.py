@@ -75,15 +75,26 @@ def faster_transactions() -> Any:
     return unittest.mock.patch.object(DynamoDBBackend, "transact_write_items", transact_write_items)
 
 
+# Held by every write (atomic_writes) and by local.snapshot while it copies the tables, so a copy on disk is
+# never half of a transaction.
+WRITE_LOCK = threading.RLock()
+_writes = [0]
+
+
+def writes() -> int:
+    """How many writes the embedded server has made (local.snapshot saves only when this changed)."""
+    return _writes[0]
+
+
 def atomic_writes() -> None:
     """DynamoDB's guarantee, made explicit for moto's threaded server: each write, and each transaction as a
     whole, is atomic with respect to the others (the condition checks above must not interleave)."""
-    lock = threading.RLock()
 
     def atomic(fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
         def run(*args: Any, **kwargs: Any) -> Any:
-            with lock:
+            with WRITE_LOCK:
+                _writes[0] += 1
                 return fn(*args, **kwargs)
 
         return run

@@ -2,6 +2,9 @@
 
 It talks to DynamoDB directly: a deployed stack (`--stack NAME` reads the table from the stack's
 outputs, or `TABLE_NAME`), or a running `make run` (`AWS_ENDPOINT_URL_DYNAMODB`, as it prints).
+
+What goes wrong before a command even runs (no region, no credentials, nothing at the endpoint, a stack or a
+table that does not exist) is one line on stderr and exit status 1; `--debug` (or DEBUG=1) shows the traceback.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="patients-admin", description=__doc__.splitlines()[0])
     parser.add_argument("--stack", help="deployed stack whose table to use (default: $TABLE_NAME)")
     parser.add_argument("--table", help="DynamoDB table name (default: $TABLE_NAME or PatientsTable)")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error (also DEBUG=1)")
     groups = parser.add_subparsers(dest="group", required=True)
 
     clinics = groups.add_parser("clinics").add_subparsers(dest="command", required=True)
@@ -113,6 +117,16 @@ def _create_user(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except Exception as error:
+        if args.debug or os.environ.get("DEBUG", "") not in ("", "0"):
+            raise
+        print(f"patients-admin: {_explain(error, args)}", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.stack:
         os.environ["TABLE_NAME"] = _table_from_stack(args.stack)
     elif args.table:
@@ -130,6 +144,45 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     print(json.dumps(result, indent=2, default=str))
     return 0
+
+
+LOCAL_HINT = "or `source .local/run.env` (written by make run) to use the local API's DynamoDB"
+
+
+def _explain(error: Exception, args: argparse.Namespace) -> str:
+    """One line for what a newcomer meets first: what happened, and what to do."""
+    import boto3
+    from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError, NoRegionError
+
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB")
+    if isinstance(error, NoRegionError):
+        return f"no AWS region: export AWS_DEFAULT_REGION=<your stack's region> (e.g. us-east-1), {LOCAL_HINT}"
+    if isinstance(error, NoCredentialsError):
+        return f"no AWS credentials: `aws configure` or AWS_PROFILE=<profile>, {LOCAL_HINT}"
+    if isinstance(error, EndpointConnectionError):
+        if endpoint and args.stack is None:
+            return (
+                f"nothing answers at AWS_ENDPOINT_URL_DYNAMODB={endpoint}: start make run (it may use another port: "
+                "`source .local/run.env` again), or `unset AWS_ENDPOINT_URL_DYNAMODB` to use AWS"
+            )
+        return f"cannot reach {error.kwargs.get('endpoint_url')}: check the network, AWS_DEFAULT_REGION and AWS_ENDPOINT_URL*"
+    if isinstance(error, ClientError):
+        code = error.response.get("Error", {}).get("Code", "")
+        message = error.response.get("Error", {}).get("Message", "")
+        region = boto3.session.Session().region_name
+        if args.stack and code == "ValidationError" and "does not exist" in message:
+            return (
+                f"stack {args.stack} does not exist in {region}: check --stack "
+                "(samconfig.toml's stack_name) and AWS_DEFAULT_REGION (the region it was deployed to)"
+            )
+        if code == "ResourceNotFoundException":
+            where = f"at {endpoint}" if endpoint else f"in {region}"
+            return (
+                f"table {settings.settings().table_name} does not exist {where}: name a deployed stack with --stack, "
+                f"or the table with --table, {LOCAL_HINT}"
+            )
+        return f"AWS refused the request: {code}: {message}"
+    return f"failed: {type(error).__name__}: {error} (--debug shows the traceback)"
 
 
 if __name__ == "__main__":

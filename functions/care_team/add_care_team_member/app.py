@@ -7,7 +7,7 @@ from clinic import care_teams
 from clinic.access import Action
 from clinic.http import api, caller, guarded_patient, handler, json_response
 from clinic.models import CareTeamAddition
-from clinic.openapi import CareTeam, operation
+from clinic.openapi import CARE_TEAM_RULES, CareTeam, operation
 
 app = api(patient=Action.MANAGE_CARE_TEAM, body="user_id", idempotent=True)
 
@@ -15,7 +15,12 @@ app = api(patient=Action.MANAGE_CARE_TEAM, body="user_id", idempotent=True)
 @app.post(
     "/v1/patients/<id>/care_team",
     **operation(
-        "Add a care team member", tag="care teams", status=201, model=CareTeam, errors=(400, 403, 404, 413, 415, 422)
+        "Add a care team member",
+        tag="care teams",
+        status=201,
+        model=CareTeam,
+        errors=(400, 403, 404, 413, 415, 422),
+        rules=CARE_TEAM_RULES,
     ),
 )
 def add_care_team_member(id: str, request: Annotated[CareTeamAddition, Body()]):

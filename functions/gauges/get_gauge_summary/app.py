@@ -7,14 +7,20 @@ from clinic import summaries
 from clinic.access import Action
 from clinic.http import api, guarded_patient, handler, json_response
 from clinic.models import GaugeType
-from clinic.openapi import GaugeSummaries, operation
+from clinic.openapi import SUMMARY_RULES, GaugeSummaries, operation
 
 app = api(patient=Action.READ)
 
 
 @app.get(
     "/v1/patients/<id>/gauges/summary",
-    **operation("Summarize a patient's gauges", tag="gauges", model=GaugeSummaries, errors=(403, 404, 422)),
+    **operation(
+        "Summarize a patient's gauges",
+        tag="gauges",
+        model=GaugeSummaries,
+        errors=(403, 404, 422),
+        rules=SUMMARY_RULES,
+    ),
 )
 def get_gauge_summary(
     id: str,

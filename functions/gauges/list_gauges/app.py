@@ -5,17 +5,19 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from clinic import gauges
 from clinic.access import Action
-from clinic.cursors import MAX_PAGE
+from clinic.cursors import CURSOR, CURSOR_PATTERN, MAX_PAGE
 from clinic.http import api, guarded_patient, handler, json_response
 from clinic.models import GaugeType
-from clinic.openapi import GaugeList, operation
+from clinic.openapi import GAUGE_LIST_RULES, GaugeList, operation, parameter_schema
 
 app = api(patient=Action.READ)
 
 
 @app.get(
     "/v1/patients/<id>/gauges",
-    **operation("List a patient's gauges", tag="gauges", model=GaugeList, errors=(403, 404, 422)),
+    **operation(
+        "List a patient's gauges", tag="gauges", model=GaugeList, errors=(403, 404, 422), rules=GAUGE_LIST_RULES
+    ),
 )
 def list_gauges(
     id: str,
@@ -25,7 +27,10 @@ def list_gauges(
     order: Annotated[Literal["desc", "asc"], Query()] = "desc",
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=2048, description=CURSOR, json_schema_extra=parameter_schema(pattern=CURSOR_PATTERN)),
+    ] = None,
 ):
     body = gauges.list_gauges(
         guarded_patient(app),

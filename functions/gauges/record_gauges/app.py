@@ -7,7 +7,7 @@ from clinic import gauges
 from clinic.access import Action
 from clinic.http import api, caller, guarded_patient, handler, json_response
 from clinic.models import RecordGaugesRequest
-from clinic.openapi import Gauge, GaugeBatch, operation
+from clinic.openapi import GAUGE_RULES, Gauge, GaugeBatch, operation
 
 app = api(patient=Action.CHANGE, body="gauge", idempotent=True)
 
@@ -15,7 +15,12 @@ app = api(patient=Action.CHANGE, body="gauge", idempotent=True)
 @app.post(
     "/v1/patients/<id>/gauges",
     **operation(
-        "Record gauges", tag="gauges", status=201, model=Gauge | GaugeBatch, errors=(400, 403, 404, 413, 415, 422)
+        "Record gauges",
+        tag="gauges",
+        status=201,
+        model=Gauge | GaugeBatch,
+        errors=(400, 403, 404, 413, 415, 422),
+        rules=GAUGE_RULES,
     ),
 )
 def record_gauges(id: str, request: Annotated[RecordGaugesRequest, Body()]):

@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from clinic import patients
 from clinic.http import api, caller, handler, json_response
 from clinic.models import CreatePatientRequest
-from clinic.openapi import Patient, operation
+from clinic.openapi import PATIENT_RULES, Patient, operation
 
 app = api(body="patient", idempotent=True, audit_ids="id")
 
@@ -20,6 +20,7 @@ app = api(body="patient", idempotent=True, audit_ids="id")
         model=Patient,
         headers=("Location", "ETag"),
         errors=(400, 413, 415, 422),
+        rules=PATIENT_RULES,
     ),
 )
 def create_patient(request: Annotated[CreatePatientRequest, Body()]):

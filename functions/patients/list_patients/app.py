@@ -4,19 +4,24 @@ from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from clinic import patients
-from clinic.cursors import MAX_PAGE
+from clinic.cursors import CURSOR, CURSOR_PATTERN, MAX_PAGE
 from clinic.http import api, caller, handler, json_response
-from clinic.openapi import PatientList, operation
+from clinic.openapi import CURSOR_RULES, PatientList, operation, parameter_schema
 
 app = api(audit_ids="patients[].id")
 
 
-@app.get("/v1/patients", **operation("List patients", tag="patients", model=PatientList, errors=(422,)))
+@app.get(
+    "/v1/patients", **operation("List patients", tag="patients", model=PatientList, errors=(422,), rules=CURSOR_RULES)
+)
 def list_patients(
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 25,
     search: Annotated[str | None, Query(max_length=100)] = None,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=2048, description=CURSOR, json_schema_extra=parameter_schema(pattern=CURSOR_PATTERN)),
+    ] = None,
     status: Annotated[Literal["active", "inactive", "all"], Query()] = "active",
 ):
     body = patients.list_patients(

@@ -7,7 +7,7 @@ from clinic import patients
 from clinic.access import Action
 from clinic.http import api, caller, guarded_patient, handler, json_response
 from clinic.models import UpdatePatientRequest
-from clinic.openapi import Patient, operation
+from clinic.openapi import PATIENT_RULES, Patient, operation, parameter_schema
 
 app = api(patient=Action.CHANGE, body="patient")
 
@@ -15,13 +15,26 @@ app = api(patient=Action.CHANGE, body="patient")
 @app.put(
     "/v1/patients/<id>",
     **operation(
-        "Update a patient", tag="patients", model=Patient, headers=("ETag",), errors=(400, 403, 404, 412, 413, 415, 422)
+        "Update a patient",
+        tag="patients",
+        model=Patient,
+        headers=("ETag",),
+        errors=(400, 403, 404, 412, 413, 415, 422),
+        rules=PATIENT_RULES,
     ),
 )
 def update_patient(
     id: str,
     request: Annotated[UpdatePatientRequest, Body()],
-    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+    if_match: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            description='An ETag this API sent (`"v3"`), a list of them, or `*`; anything else is 400. 412 unless the '
+            "patient is still at a version it names.",
+            json_schema_extra=parameter_schema(pattern=patients.IF_MATCH_PATTERN),
+        ),
+    ] = None,
 ):
     patient = patients.update(caller(app), guarded_patient(app), request.patient, if_match)
     return json_response(200, patients.present(patient), {"ETag": patients.etag(patient)})

@@ -21,6 +21,13 @@ T = TypeVar("T")
 # page 1 however deep, but the page number it carries is bounded alike (a forged one is invalid), so a list
 # ends at page MAX_PAGE: its `has_more` stays true and its `next_cursor` is null.
 MAX_PAGE = 1000
+# The `cursor` query parameter in the OpenAPI document: its shape (what encode() makes: base64url, unpadded) is
+# a pattern; that it is one this API issued, for this same query, is a rule the description states.
+CURSOR = (
+    "The `meta.next_cursor` of the previous page, sent back unchanged with the same other parameters; any other "
+    "value, even of the right shape, is 422 `cursor: is invalid`."
+)
+CURSOR_PATTERN = "^[A-Za-z0-9_-]*$"  # empty is the same as none
 
 
 def digest(*query: Any) -> str:

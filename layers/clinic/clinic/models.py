@@ -47,6 +47,8 @@ EARLIEST_BIRTH = date(1900, 1, 1)
 # inside datetime's years 1-9999 in every time zone (the summary job turns times into local days).
 EARLIEST_TIME = datetime.combine(EARLIEST_BIRTH, time.min, UTC)
 TOO_EARLY = "must be on or after 1900-01-01"
+# For the OpenAPI document: years 1900 on (the rest of the bound, "not after today", is in the description).
+FROM_1900 = r"^(?:19|[2-9][0-9])[0-9]{2}-"
 GENDERS = ("male", "female", "non_binary", "other", "unknown", "prefer_not_to_say")
 
 
@@ -77,7 +79,14 @@ Name = Annotated[
     Field(max_length=100, json_schema_extra={"minLength": 1, "pattern": NAME_PATTERN}),
     AfterValidator(not_blank),
 ]
-BirthDate = Annotated[StrictStr, AfterValidator(_birth_date), Field(json_schema_extra={"format": "date"})]
+BirthDate = Annotated[
+    StrictStr,
+    AfterValidator(_birth_date),
+    Field(
+        description="From 1900-01-01 to today (else 422).",
+        json_schema_extra={"format": "date", "pattern": FROM_1900},
+    ),
+]
 AddressPart = Annotated[
     StrictStr, Field(max_length=200, json_schema_extra={"pattern": LINE_PATTERN}), AfterValidator(single_line)
 ]
@@ -169,7 +178,9 @@ class UpdatePatientRequest(_Envelope):
 
 
 class CareTeamAddition(_Envelope):
-    user_id: Annotated[StrictInt, Field(ge=1)]
+    user_id: Annotated[
+        StrictInt, Field(ge=1, description="A provider or supervisor of the caller's clinic (else 422).")
+    ]
 
 
 # ---- gauges ----
@@ -239,7 +250,15 @@ class NewGauge(_Strict):
     scale_min: Number | None = Field(default=None, validate_default=True)
     value: Number
     recorded_at: (
-        Annotated[StrictStr, AfterValidator(_recorded_at), Field(json_schema_extra={"format": "date-time"})] | None
+        Annotated[
+            StrictStr,
+            AfterValidator(_recorded_at),
+            Field(
+                description="From 1900-01-01T00:00:00Z to 5 minutes from now (else 422); default now.",
+                json_schema_extra={"format": "date-time", "pattern": FROM_1900},
+            ),
+        ]
+        | None
     ) = None
     notes: (
         Annotated[
@@ -273,6 +292,16 @@ class NewGauge(_Strict):
 
 class RecordGaugesRequest(_Envelope):
     """Either one gauge or a batch of up to 100, stored all or nothing."""
+
+    # Exactly one of the two, not null (what _wrapper_key and _one_of enforce), for the OpenAPI document.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["gauge"], "properties": {"gauge": {"type": "object"}, "gauges": {"type": "null"}}},
+                {"required": ["gauges"], "properties": {"gauges": {"type": "array"}, "gauge": {"type": "null"}}},
+            ]
+        }
+    )
 
     gauge: NewGauge | None = None
     gauges: Annotated[list[NewGauge], Field(min_length=1, max_length=100)] | None = None

@@ -168,6 +168,26 @@ ERRORS: dict[int, tuple[str, str]] = {
         "The service is temporarily unavailable, please retry",
     ),
 }
+# The rules a JSON Schema cannot state (across fields, against today, against stored data), in the words of the
+# 422 the domain answers: operation(rules=...) lists them in the description and shows them as the 422 example.
+# tests/unit/test_openapi.py checks each message against the domain's answer.
+PATIENT_RULES = {"date_of_birth": ["can't be in the future"]}
+# One gauge's fields are named as they are; a batch's as `gauges[3].value`.
+GAUGE_RULES = {
+    "recorded_at": ["can't be in the future"],
+    "scale_min": ["must be less than scale_max"],
+    "scale_max": ["can't be blank"],  # a type without a default scale (API.md) must give its scale
+    "value": ["must be between 1 and 10"],  # within the scale, the type's default one or the one sent
+}
+CURSOR_RULES = {"cursor": ["is invalid"]}  # not one this API issued for the same query
+GAUGE_LIST_RULES = {"end_date": ["must be on or after start_date"], **CURSOR_RULES}
+SUMMARY_RULES = {"end_date": ["must be on or after start_date", "must be within 731 days of start_date"]}
+CARE_TEAM_RULES = {
+    "user_id": [
+        "must be a provider or supervisor of this clinic",
+        "cannot join a full care team (maximum is 20 members)",
+    ]
+}
 PATH_PARAMETERS = {
     "id": "The patient's id (a positive integer; anything else is 404). The contract writes it `{patient_id}` "
     "on gauge routes: API Gateway requires sibling path parameters to share a name.",
@@ -180,6 +200,23 @@ _HEADERS = {
     "ETag": "The patient's version; send it back as `If-Match` to update only an unchanged patient.",
     "Location": "The new patient's URL (`/v1/patients/{id}`).",
 }
+
+
+def parameter_schema(**keywords: Any) -> Any:
+    """json_schema_extra of an optional query or header parameter: a string with these keywords (`pattern`).
+
+    pydantic writes `str | None` as anyOf string or null, and a keyword beside the anyOf does not constrain
+    its null branch: a URL or a header cannot carry null, so generators send the text "null" (schemathesis
+    did, as `If-Match: null`). Left out is what the parameter's absence means already.
+    """
+
+    def rewrite(schema: dict[str, Any]) -> None:
+        for branch in schema.pop("anyOf", []):
+            if branch.get("type") == "string":
+                schema.update(branch)
+        schema.update(keywords)
+
+    return rewrite
 
 
 def _error(status: int) -> dict[str, Any]:
@@ -202,11 +239,14 @@ def operation(
     headers: tuple[str, ...] = (),
     errors: tuple[int, ...] = (),
     description: str | None = None,
+    rules: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
     """Keyword arguments of a route decorator: summary, tag, the X-User-Token requirement and every response.
 
     `errors` lists the statuses beyond those every authenticated route can answer (401, 429, 503);
-    422 uses the Rails-style body, the others `{"errors": "..."}`.
+    422 uses the Rails-style body, the others `{"errors": "..."}`. `rules`: the 422 messages of the rules a
+    schema cannot state (across fields, against today or stored data), with the message of each: the
+    description lists them and the 422 response shows them as its example.
     """
     success: dict[str, Any] = {"description": summary}
     if model is not None:
@@ -220,6 +260,8 @@ def operation(
                 "description": "Validation failed: every offending field with all its messages.",
                 "content": {_JSON: {"model": ValidationErrors}},
             }
+            if rules:
+                responses[422]["content"][_JSON]["examples"] = {"rules": {"value": {"errors": rules}}}
         else:
             responses[code] = _error(code)
     kwargs: dict[str, Any] = {
@@ -228,6 +270,10 @@ def operation(
         "responses": responses,
         "security": [{SECURITY_SCHEME: []}],
     }
+    if rules:
+        listed = "\n".join(f"- `{field}` {message}" for field, messages in rules.items() for message in messages)
+        rules_text = f"Rules beyond the schema (each a 422 with its message):\n{listed}"
+        description = f"{description}\n\n{rules_text}" if description else rules_text
     if description:
         kwargs["description"] = description
     return kwargs

@@ -54,6 +54,9 @@ def etag(patient: Mapping[str, Any]) -> str:
 # nothing (empty list elements are allowed), then a comma or the end.
 _IF_MATCH_ELEMENT = re.compile(r'[ \t]*(?:(W/)?"([\x21\x23-\x7e\x80-\xff]*)")?[ \t]*(?:,|\Z)')
 BAD_IF_MATCH = 'If-Match must be "*" or a list of quoted ETags'
+# The same grammar for the OpenAPI document: `*`, or comma-separated elements, each an optional entity-tag.
+_TAG = r'(?:(?:W/)?"[\x21\x23-\x7e\x80-\xff]*")?'
+IF_MATCH_PATTERN = rf"^(?:[ \t]*\*[ \t]*|[ \t]*{_TAG}[ \t]*(?:,[ \t]*{_TAG}[ \t]*)*)$"
 
 
 def matching_versions(if_match: str) -> set[int] | None:
@@ -63,7 +66,7 @@ def matching_versions(if_match: str) -> set[int] | None:
     when any of its tags does, and an empty list matches nothing. A tag that names no version of ours (`"v01"`,
     `"v²"`) never matches. A value that is not an entity-tag list at all (an unquoted `v3`) is 400.
     """
-    if if_match.strip() == "*":
+    if if_match.strip(" \t") == "*":  # RFC 9110's optional whitespace is spaces and tabs (IF_MATCH_PATTERN)
         return None
     versions: set[int] = set()
     position = 0
