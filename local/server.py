@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 from local.dynamodb import create_tables, free_port, start_embedded
+from local.events import API_ID
 from local.gateway import start_schedules
 from local.seed import seed_demo
 from local.template import REGION, load_template
@@ -57,6 +58,10 @@ def main() -> None:
     demo = seed_demo()
     server = gateway.serve(host, port)
     url = server.url  # type: ignore[attr-defined]
+    # The gateway also answers API Gateway's FlushStageAuthorizersCache (LocalGateway.manage): the functions
+    # in this process and patients-admin (run.env) flush its authorizer cache there, as they do on AWS.
+    api_gateway = {"AWS_ENDPOINT_URL_API_GATEWAY": url, "API_ID": API_ID, "API_STAGE": gateway.stage}
+    os.environ.update(api_gateway)
 
     lines = [
         "",
@@ -71,7 +76,8 @@ def main() -> None:
         "",
         "Point patients-admin at this server with:",
         f"  export AWS_ENDPOINT_URL_DYNAMODB={endpoint} TABLE_NAME={table_name or tables[0]} "
-        f"AWS_DEFAULT_REGION={REGION} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local",
+        f"AWS_DEFAULT_REGION={REGION} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local "
+        + " ".join(f"{k}={v}" for k, v in api_gateway.items()),
         "",
         f"The same, and the demo tokens as ADMIN_TOKEN, SUPERVISOR_TOKEN, PROVIDER_TOKEN: source {ENV_FILE}",
         f'Try: curl -H "X-User-Token: $ADMIN_TOKEN" {url}/v1/patients',
@@ -90,6 +96,10 @@ def main() -> None:
             "AWS_DEFAULT_REGION": REGION,
             "AWS_ACCESS_KEY_ID": "local",
             "AWS_SECRET_ACCESS_KEY": "local",
+            **api_gateway,
+            # So the CLI counts a failed flush in the same metric as the functions (on stderr here).
+            "POWERTOOLS_METRICS_NAMESPACE": os.environ.get("POWERTOOLS_METRICS_NAMESPACE", ""),
+            "POWERTOOLS_SERVICE_NAME": os.environ.get("POWERTOOLS_SERVICE_NAME", ""),
         },
     )
 
