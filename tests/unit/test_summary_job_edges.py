@@ -23,9 +23,9 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from patients_admin import cli as admin
 from local.events import scheduled_event
 from local.moto_server import faster_transactions
+from patients_admin import cli as admin
 
 T0 = at("2024-03-20T12:00:00Z")
 AFTER_SETTLE = summaries.SETTLE + timedelta(seconds=1)
