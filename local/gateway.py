@@ -178,6 +178,10 @@ class LocalGateway:
             for name, spec in self.functions.items()
         }
         self._auth_cache: dict[tuple[str, tuple[str, ...]], tuple[float, _AuthResult]] = {}
+        # A flush bumps the generation: an answer computed before a flush (perhaps before the revocation it
+        # follows) is not cached after it.
+        self._auth_cache_lock = threading.Lock()
+        self._auth_cache_generation = 0
         self._servers: list[ThreadingHTTPServer] = []
         if set_environment:
             # Lambda sees its variables before any import; the functions agree, so one process env works.
@@ -282,9 +286,12 @@ class LocalGateway:
         if cached and cached[0] > time.monotonic():
             result = cached[1]
         else:
+            generation = self._auth_cache_generation
             result = self._run_authorizer(spec, event)
             if self.authorizer_cache and spec.reauthorize_every > 0:
-                self._auth_cache[key] = (time.monotonic() + spec.reauthorize_every, result)
+                with self._auth_cache_lock:
+                    if generation == self._auth_cache_generation:
+                        self._auth_cache[key] = (time.monotonic() + spec.reauthorize_every, result)
         # A cached policy is re-evaluated against each request's ARN, exactly like API Gateway.
         if not _policy_allows(result.policy, arn):
             raise _AuthError("ACCESS_DENIED", "User is not authorized to access this resource")
@@ -310,6 +317,30 @@ class LocalGateway:
             _log(f"authorizer {spec.function_id} returned a context with non-primitive values")
             raise _AuthError("AUTHORIZER_CONFIGURATION_ERROR", "Authorizer configuration error")
         return _AuthResult(output.get("principalId"), output["policyDocument"], context)
+
+    # --- the management API: FlushStageAuthorizersCache --------------------------------------------
+
+    def flush_authorizer_cache(self) -> None:
+        """Forget every cached authorizer answer, as API Gateway's FlushStageAuthorizersCache does for a stage."""
+        with self._auth_cache_lock:
+            self._auth_cache.clear()
+            self._auth_cache_generation += 1
+
+    def manage(self, method: str, path: str) -> HttpResponse | None:
+        """The one management call the domain makes (clinic.authorizer_cache), for boto3 pointed here by
+        AWS_ENDPOINT_URL_API_GATEWAY: DELETE /restapis/{api_id}/stages/{stage}/cache/authorizers, answered
+        as API Gateway does (202, or 404 NotFoundException for another API or stage). None for any other
+        request. Requests are not signature-checked (nor are they by the embedded DynamoDB): local only."""
+        found = _FLUSH_PATH.fullmatch(path)
+        if method != "DELETE" or found is None:
+            return None
+        if (unquote(found[1]), unquote(found[2])) != (events.API_ID, self.stage):
+            body = json.dumps({"message": "Invalid stage identifier specified"}).encode()
+            headers = {"Content-Type": "application/json", "x-amzn-ErrorType": "NotFoundException"}
+            return HttpResponse(404, headers, body)
+        self.flush_authorizer_cache()
+        _log(f"authorizer cache of stage '{self.stage}' flushed")
+        return HttpResponse(202, {"Content-Type": "application/json"}, b"")
 
     # --- requests ---------------------------------------------------------------------------------
 
@@ -410,7 +441,7 @@ class LocalGateway:
                     self.close_connection = True
                     return
                 if response is None:
-                    response = gateway.handle(
+                    response = gateway.manage(self.command, path) or gateway.handle(
                         self.command, self.path, self.headers.items(), body, self.client_address[0]
                     )
                 else:
@@ -481,6 +512,7 @@ class _ClientGone(Exception):
 
 
 _CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,8}")
+_FLUSH_PATH = re.compile(r"/restapis/([^/]+)/stages/([^/]+)/cache/authorizers")
 
 
 def _bad_request(message: str) -> HttpResponse:

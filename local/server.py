@@ -225,6 +225,11 @@ def serve(local_dir: Path) -> None:
         lock.truncate(0)
         lock.write(f"{os.getpid()} {url}\n")
         lock.flush()
+        # The gateway also answers API Gateway's FlushStageAuthorizersCache (LocalGateway.manage): the functions
+        # in this process and patients-admin (run.env) flush its authorizer cache there, as they do on AWS.
+        from local.events import API_ID
+
+        os.environ.update({"AWS_ENDPOINT_URL_API_GATEWAY": url, "API_ID": API_ID, "API_STAGE": gateway.stage})
         table_name = gateway.functions and next(iter(gateway.functions.values())).environment.get("TABLE_NAME")
         _announce(url, gateway, endpoint, tables, demo, data_line, env_file, str(table_name or tables[0]), REGION)
         stop_schedules = start_schedules(gateway)
@@ -264,11 +269,13 @@ def _announce(
         f"Demo clinic:          {demo['clinic_id']}",
     ]
     lines += [f"  {role:<11} X-User-Token: {token}" for role, token in demo["tokens"].items()]
+    api_gateway = {key: os.environ[key] for key in ("AWS_ENDPOINT_URL_API_GATEWAY", "API_ID", "API_STAGE")}
     lines += [
         "",
         "Point patients-admin at this server with:",
         f"  export AWS_ENDPOINT_URL_DYNAMODB={endpoint} TABLE_NAME={table_name} "
-        f"AWS_DEFAULT_REGION={region} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local",
+        f"AWS_DEFAULT_REGION={region} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local "
+        + " ".join(f"{k}={v}" for k, v in api_gateway.items()),
         "",
         f"The same, and the demo tokens as ADMIN_TOKEN, SUPERVISOR_TOKEN, PROVIDER_TOKEN: source {env_file}",
         f'Try: curl -H "X-User-Token: $ADMIN_TOKEN" {url}/v1/patients',
@@ -287,6 +294,10 @@ def _announce(
             "AWS_DEFAULT_REGION": region,
             "AWS_ACCESS_KEY_ID": "local",
             "AWS_SECRET_ACCESS_KEY": "local",
+            **api_gateway,
+            # So the CLI counts a failed flush in the same metric as the functions (on stderr here).
+            "POWERTOOLS_METRICS_NAMESPACE": os.environ.get("POWERTOOLS_METRICS_NAMESPACE", ""),
+            "POWERTOOLS_SERVICE_NAME": os.environ.get("POWERTOOLS_SERVICE_NAME", ""),
         },
     )
 

@@ -1,7 +1,9 @@
 """`patients-admin`: clinics, users, tokens (and later care teams and summaries), printed as JSON.
 
 It talks to DynamoDB directly: a deployed stack (`--stack NAME` reads the table from the stack's
-outputs, or `TABLE_NAME`), or a running `make run` (`AWS_ENDPOINT_URL_DYNAMODB`, as it prints).
+outputs, or `TABLE_NAME`), or a running `make run` (`AWS_ENDPOINT_URL_DYNAMODB`, as it prints). Revoking
+tokens and deactivating users also flush the API stage's authorizer cache (the stack's outputs, or `API_ID`
+and `API_STAGE`; `make run` sets them and points `AWS_ENDPOINT_URL_API_GATEWAY` at its local gateway).
 
 What goes wrong before a command even runs (no region, no credentials, nothing at the endpoint, a stack or a
 table that does not exist) is one line on stderr and exit status 1; `--debug` (or DEBUG=1) shows the traceback.
@@ -10,24 +12,34 @@ table that does not exist) is one line on stderr and exit status 1; `--debug` (o
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from clinic import accounts, settings
+from clinic import accounts, authorizer_cache, settings
 from clinic.errors import ApiError, ValidationFailed
 
 
-def _table_from_stack(stack: str) -> str:
+def _stack_outputs(stack: str) -> dict[str, str]:
     import boto3
 
     outputs = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0].get("Outputs", [])
-    for output in outputs:
-        if output["OutputKey"] == "PatientsTableName":
-            return output["OutputValue"]
-    raise SystemExit(f"stack {stack} has no PatientsTableName output")
+    found = {output["OutputKey"]: output["OutputValue"] for output in outputs}
+    if "PatientsTableName" not in found:
+        raise SystemExit(f"stack {stack} has no PatientsTableName output")
+    return found
+
+
+def _ending_sessions(result: dict[str, Any]) -> dict[str, Any]:
+    """A revocation or deactivation, written; then the API stage's authorizer cache flushed so the tokens
+    stop at their next request (a failed flush is reported, and the write stands)."""
+    stage = None
+    if os.environ.get("API_ID") and os.environ.get("API_STAGE"):
+        stage = authorizer_cache.Stage(os.environ["API_ID"], os.environ["API_STAGE"])
+    return {**result, **authorizer_cache.flush(stage).report()}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -57,10 +69,10 @@ def _parser() -> argparse.ArgumentParser:
     issue.set_defaults(run=lambda a: accounts.issue_token(a.user, a.expires_in_days))
     revoke = tokens.add_parser("revoke", help="revoke every token of a user")
     revoke.add_argument("--user", type=int, required=True)
-    revoke.set_defaults(run=lambda a: accounts.revoke_tokens(a.user))
+    revoke.set_defaults(run=lambda a: _ending_sessions(accounts.revoke_tokens(a.user)))
     deactivate = users.add_parser("deactivate", help="deactivate a user and revoke every token they hold")
     deactivate.add_argument("--user", type=int, required=True)
-    deactivate.set_defaults(run=lambda a: accounts.set_active(a.user, False))
+    deactivate.set_defaults(run=lambda a: _ending_sessions(accounts.set_active(a.user, False)))
     activate = users.add_parser("activate", help="reactivate a user (issue them a new token)")
     activate.add_argument("--user", type=int, required=True)
     activate.set_defaults(run=lambda a: accounts.set_active(a.user, True))
@@ -128,7 +140,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     if args.stack:
-        os.environ["TABLE_NAME"] = _table_from_stack(args.stack)
+        outputs = _stack_outputs(args.stack)
+        os.environ["TABLE_NAME"] = outputs["PatientsTableName"]
+        os.environ["API_ID"], os.environ["API_STAGE"] = outputs.get("ApiId", ""), outputs.get("ApiStage", "")
     elif args.table:
         os.environ["TABLE_NAME"] = args.table
     # A short-lived process should not skip a block of ids per run (hi/lo blocks are per process).
@@ -136,7 +150,9 @@ def _run(args: argparse.Namespace) -> int:
     settings.reset()
     run: Callable[[argparse.Namespace], Any] = args.run
     try:
-        result = run(args)
+        # stdout is the JSON result alone: what the domain logs or counts meanwhile goes to stderr.
+        with contextlib.redirect_stdout(sys.stderr):
+            result = run(args)
     except (accounts.AccountError, ApiError) as error:
         # A validation failure names its fields, as the API's 422 does.
         details = {"errors": error.errors} if isinstance(error, ValidationFailed) else {}

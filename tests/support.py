@@ -82,13 +82,14 @@ def moto_tables() -> Iterator[Any]:
 
 @contextmanager
 def served_api(
-    gateway_class: type[LocalGateway] = LocalGateway, **options: Any
+    gateway_class: type[LocalGateway] = LocalGateway, *, authorizer_cache: bool = False, **options: Any
 ) -> Iterator[tuple[LocalGateway, str, str]]:
     """The real template served over HTTP (a free port) by a `gateway_class`, on its own moto server, with the
     functions' environment pointing at it; yields (gateway, url, DynamoDB endpoint).
 
     The moto server runs in a subprocess: moto's in-process state is global and every mock_aws()
-    (the `aws` fixture) resets it. The authorizer cache is off so a revoked token fails at once.
+    (the `aws` fixture) resets it. The authorizer cache is off unless asked for, so a token revoked by a test
+    without a flush fails at once.
     """
     template = load_template()
     endpoint, stop_db = start_embedded(in_process=False)
@@ -100,7 +101,7 @@ def served_api(
         try:
             create_tables(template, endpoint_url=endpoint)
             settings.reset()
-            served = gateway_class(template, authorizer_cache=False, **options)
+            served = gateway_class(template, authorizer_cache=authorizer_cache, **options)
             server = served.serve("127.0.0.1", 0)
             yield served, server.url, endpoint  # type: ignore[attr-defined]
         finally:

@@ -5,6 +5,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from clinic import patients
 from clinic.access import Action
+from clinic.authorizer_cache import Stage
 from clinic.http import api, caller, guarded_patient, handler, json_response
 from clinic.models import UpdatePatientRequest
 from clinic.openapi import PATIENT_RULES, Patient, operation, parameter_schema
@@ -36,7 +37,8 @@ def update_patient(
         ),
     ] = None,
 ):
-    patient = patients.update(caller(app), guarded_patient(app), request.patient, if_match)
+    stage = Stage.serving(app.current_event.raw_event)
+    patient = patients.update(caller(app), guarded_patient(app), request.patient, if_match, stage)
     return json_response(200, patients.present(patient), {"ETag": patients.etag(patient)})
 
 

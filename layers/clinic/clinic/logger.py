@@ -2,6 +2,20 @@
 from the environment (POWERTOOLS_SERVICE_NAME and POWERTOOLS_LOG_LEVEL, set once in template.yaml's Globals),
 so no code spells them. It logs ids and counts, never PHI (tests/unit/test_phi_logging.py)."""
 
+import sys
+
 from aws_lambda_powertools import Logger
 
-logger = Logger()
+
+class _CurrentStdout:
+    """Writes to whatever sys.stdout is at the time, as print() (and so Powertools' metrics) does: the admin
+    CLI sends everything but its JSON result to stderr with contextlib.redirect_stdout."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
+logger = Logger(stream=_CurrentStdout())  # type: ignore[arg-type]

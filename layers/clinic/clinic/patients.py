@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from clinic import clock, cursors, ids, store
+from clinic import authorizer_cache, clock, cursors, ids, store
 from clinic.access import CARE_TEAM_ROLES, Action, Caller, list_scopes, may_access, patient_for
 from clinic.errors import BadRequest, PreconditionFailed
 
@@ -124,8 +124,18 @@ def get(caller: Caller, patient_id: str) -> dict[str, Any]:
     return patient_for(caller, patient_id, Action.READ)
 
 
-def update(caller: Caller, current: dict[str, Any], changes: PatientChanges, if_match: str | None) -> dict[str, Any]:
-    """Applies the sent keys only. With If-Match, 412 unless the patient is still at that version."""
+def update(
+    caller: Caller,
+    current: dict[str, Any],
+    changes: PatientChanges,
+    if_match: str | None,
+    stage: authorizer_cache.Stage | None = None,
+) -> dict[str, Any]:
+    """Applies the sent keys only. With If-Match, 412 unless the patient is still at that version.
+
+    Deactivating a patient (`active: false`) ends their access at once: after the write, the authorizer cache
+    of `stage` (the API stage that served the request) is flushed, so no cached answer outlives it.
+    """
     fields: dict[str, Any] = {}
     for field in changes.model_fields_set:
         value = getattr(changes, field)
@@ -141,9 +151,16 @@ def update(caller: Caller, current: dict[str, Any], changes: PatientChanges, if_
     expected = current["version"] if accepted is not None else None
     if not fields:
         return current
+    deactivating = fields.get("active") is False
     for attempt in range(8):
         try:
-            return store.update_patient(current, fields, updated_at=clock.iso(clock.now()), expected_version=expected)
+            updated = store.update_patient(
+                current, fields, updated_at=clock.iso(clock.now()), expected_version=expected
+            )
+            if deactivating:
+                # Every time, even if the patient was inactive already: a repeated PUT retries a failed flush.
+                authorizer_cache.flush(stage)
+            return updated
         except store.ConditionFailed:
             if expected is not None:
                 raise PreconditionFailed from None

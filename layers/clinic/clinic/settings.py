@@ -67,12 +67,27 @@ def dynamodb() -> Any:
     )
 
 
+@cache
+def api_gateway() -> Any:
+    """The API Gateway management client, for authorizer cache flushes (clinic.authorizer_cache); botocore
+    honours AWS_ENDPOINT_URL_API_GATEWAY (`make run`: the local gateway). Its own retries are off: the
+    flush retries within a time budget of its own, so the two do not multiply."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "apigateway",
+        config=Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=1, read_timeout=2),
+    )
+
+
 def reset() -> None:
     """Forget cached settings, clients and reserved ids (tests switch tables and endpoints)."""
     from clinic import ids
 
     settings.cache_clear()
     dynamodb.cache_clear()
+    api_gateway.cache_clear()
     ids.reset()
 
 
@@ -90,6 +105,7 @@ def after_restore(hook: Callable[[], Any]) -> None:
 # retry jitter as its siblings: the random module is seeded once per process.
 after_restore(settings.cache_clear)
 after_restore(dynamodb.cache_clear)
+after_restore(api_gateway.cache_clear)
 after_restore(random.seed)
 
 if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
