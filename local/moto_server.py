@@ -8,6 +8,7 @@ hold gives the same all-or-nothing outcome. `python -m local.moto_server` is mot
 
 from __future__ import annotations
 
+import copy
 import functools
 import sys
 import threading
@@ -95,7 +96,10 @@ def atomic_writes() -> None:
         def run(*args: Any, **kwargs: Any) -> Any:
             with WRITE_LOCK:
                 _writes[0] += 1
-                return fn(*args, **kwargs)
+                # A copy, taken under the lock: moto answers UpdateItem with the stored item itself and reads it
+                # after returning, when the next writer may have changed it (two ADDs then both see the second's
+                # result: two containers sharing one id block).
+                return copy.deepcopy(fn(*args, **kwargs))
 
         return run
 
