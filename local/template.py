@@ -321,7 +321,7 @@ _CORS_HEADERS = {
 
 def cors_spec(template: dict[str, Any], overrides: dict[str, Any] | None = None) -> CorsSpec | None:
     """The CORS preflight configuration of the (first) API that has one, or None."""
-    for api in _apis(template, overrides).values():
+    for api in _of_type(_stack(template, overrides), "AWS::Serverless::Api").values():
         cors = api.get("Cors")
         if not cors:
             continue
