@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from clinic import latest
-from gauge_support import Clinic, new_clinic
+from clinic import ids, latest, store, summaries
+from gauge_support import Clinic, frozen, new_clinic
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support import moto_tables
@@ -136,3 +136,27 @@ def test_present_entry_computes_the_change_exactly() -> None:
     }
     presented = latest.present_entry(entry)
     assert (presented["value"], presented["previous_value"], presented["change"]) == (7.1, 5, 2.1)
+
+
+def test_the_summary_job_repairs_entries_a_full_batch_left_unwritten(clinic: Clinic) -> None:
+    """A crash between a full batch's gauges and its entries: the gauges are stored (here straight through the
+    store, as the crashed request left them), and the next run of the job writes the entries."""
+    patient = clinic.patient()
+    with frozen("2024-03-09T12:00:00Z"):
+        status, body = clinic.call(
+            "POST", f"/v1/patients/{patient['id']}/gauges", {"gauge": {"gauge_type": "mood", "value": 3}}
+        )
+        assert status == 201
+        batch = [
+            {**body, "id": ids.next_id("gauge"), "value": 8, "recorded_at": "2024-03-09T11:00:00.000Z"},
+            {**body, "id": ids.next_id("gauge"), "gauge_type": "pain", "value": 2, "scale_min": 0},
+        ]
+        store.put_gauges(batch)
+    assert [
+        e["gauge_type"] for e in clinic.call("GET", f"/v1/patients/{patient['id']}/gauges/latest")[1]["latest"]
+    ] == ["mood"]
+    with frozen("2024-03-09T12:05:00Z"):
+        assert summaries.run_job()["latest_rewritten"] >= 2
+    assert clinic.call("GET", f"/v1/patients/{patient['id']}/gauges/latest")[1]["latest"] == _expected(clinic, patient)
+    with frozen("2024-03-09T12:10:00Z"):
+        assert summaries.run_job()["latest_rewritten"] == 0  # nothing changed since: nothing rewritten
