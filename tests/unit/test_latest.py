@@ -160,3 +160,22 @@ def test_the_summary_job_repairs_entries_a_full_batch_left_unwritten(clinic: Cli
     assert clinic.call("GET", f"/v1/patients/{patient['id']}/gauges/latest")[1]["latest"] == _expected(clinic, patient)
     with frozen("2024-03-09T12:10:00Z"):
         assert summaries.run_job()["latest_rewritten"] == 0  # nothing changed since: nothing rewritten
+
+
+def test_the_demo_data_has_weekly_instruments_and_its_latest_values(clinic: Clinic) -> None:
+    from clinic.access import Caller
+
+    from local.seed import seed_demo
+
+    demo = seed_demo()
+    assert demo["assessments"] == 6 * 4 * 2  # six patients, four weeks, PHQ-9 and GAD-7
+    admin = Caller(demo["users"]["admin"], demo["clinic_id"], "admin")
+    viewer = Clinic(admin, demo["tokens"]["admin"], clinic.gateway)
+    for patient_id in demo["patient_ids"][:2]:
+        demo_patient = {"id": patient_id}
+        status, body = viewer.call("GET", f"/v1/patients/{patient_id}/assessments?instrument=phq9")
+        assert status == 200 and len(body["assessments"]) == 4
+        assert all(a["answers"][8] == 0 for a in body["assessments"])
+        got = viewer.call("GET", f"/v1/patients/{patient_id}/gauges/latest")[1]["latest"]
+        assert {e["gauge_type"] for e in got} >= {"mood", "phq9", "gad7"}
+        assert got == _expected(viewer, demo_patient)
