@@ -16,7 +16,10 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from clinic.store import _item, _key, _query, _table, _transact, batch_get, gauge_partition
+from botocore.exceptions import ClientError
+
+from clinic.settings import dynamodb
+from clinic.store import ConditionFailed, _item, _key, _query, _table, batch_get, gauge_partition
 
 LATEST_PREFIX = "LATEST#"
 # What an entry keeps of a gauge: enough to answer `latest`, and the (recorded_at, id) that orders gauges.
@@ -94,7 +97,15 @@ def _version(version: int) -> dict[str, Any]:
 
 
 def write_entry(write: Mapping[str, Any]) -> None:
-    """One entry_write on its own (outside a gauge transaction): ConditionFailed if the version moved."""
+    """One entry_write on its own (outside a gauge transaction), as a single conditional PutItem or DeleteItem
+    (half the cost of a one-item transaction): ConditionFailed if the version moved."""
     if "ConditionCheck" in write:  # no entry, and none to write: nothing to do
         return
-    _transact([dict(write)])
+    kind, request = next(iter(write.items()))
+    call = dynamodb().put_item if kind == "Put" else dynamodb().delete_item
+    try:
+        call(**request)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            raise ConditionFailed from None
+        raise
