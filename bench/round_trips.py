@@ -26,8 +26,24 @@ MINIMUM: dict[str, tuple[int, str]] = {
     "AddCareTeamMemberFunction": (6, "guard, lock, new and current members (BatchGetItem), transaction, save, audit"),
     "RemoveCareTeamMemberFunction": (4, "guard, member's role, transaction, audit"),
     "ListGaugesFunction": (3, "guard, gauge query, audit"),
-    "RecordGaugesFunction": (6, "guard, lock, id block, write, save, audit"),
-    "DeleteGaugeFunction": (4, "guard, gauge by id (index query), transaction, audit"),
+    "RecordGaugesFunction": (7, "guard, lock, id block, latest entries (BatchGetItem), transaction, save, audit"),
+    "DeleteGaugeFunction": (
+        6,
+        "guard, gauge by id (index query), latest entry, the type's newest 3 (when the entry held it), transaction, "
+        "audit",
+    ),
+    "GetLatestGaugesFunction": (3, "guard, latest values (one Query), audit"),
+    "ListInstrumentsFunction": (0, "no table"),
+    "ListAssessmentsFunction": (3, "guard, assessment query, audit"),
+    "GetAssessmentFunction": (4, "guard, assessment by id (index query), the assessment, audit"),
+    "RecordAssessmentFunction": (
+        8,
+        "guard, lock, id blocks (assessment, gauge), latest entry, transaction, save, audit",
+    ),
+    "DeleteAssessmentFunction": (
+        7,
+        "guard, assessment by id (index query), the assessment, latest entry, the type's newest 3, transaction, audit",
+    ),
     "GetGaugeSummaryFunction": (4, "guard, summaries query, job checkpoint, audit"),
     "ServeDocsFunction": (0, "no table"),
 }

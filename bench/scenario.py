@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from clinic import accounts, care_teams, clock, gauges, patients, summaries
+from clinic import accounts, assessments, care_teams, clock, gauges, patients, summaries
 from clinic.access import Caller
-from clinic.models import NewGauge, NewPatient
+from clinic.models import NewAssessment, NewGauge, NewPatient
 
 from local import events
 from local.template import api_routes
@@ -34,6 +34,8 @@ class World:
     add_pool: list[int] = field(default_factory=list)  # patients the supervisor is not on yet
     remove_pool: list[int] = field(default_factory=list)  # patients the supervisor is on
     gauge_pool: list[int] = field(default_factory=list)  # gauges of the measured patient to delete
+    assessment_id: int = 0  # an assessment of the measured patient
+    assessment_pool: list[int] = field(default_factory=list)  # assessments of the measured patient to delete
 
     @property
     def admin(self) -> dict[str, Any]:
@@ -83,6 +85,19 @@ def seed(repetitions: int) -> World:
     gauges.record(creator, main, history)
     doomed = [NewGauge(gauge_type="mood", value=5) for _ in range(repetitions)]
     world.gauge_pool = [g["id"] for g in gauges.record(creator, main, doomed)]
+    weekly = [
+        assessments.record(
+            creator,
+            main,
+            NewAssessment(instrument="phq9", answers=[i % 4] * 9, completed_at=clock.iso(now - timedelta(days=7 * i))),
+        )
+        for i in range(1, 5)
+    ]
+    world.assessment_id = weekly[0]["id"]
+    world.assessment_pool = [
+        assessments.record(creator, main, NewAssessment(instrument="gad7", answers=[1] * 7))["id"]
+        for _ in range(repetitions)
+    ]
     summaries.run_job(full=True)  # the checkpoint exists, so the scheduled job is incremental from here
     return world
 
@@ -127,6 +142,13 @@ def request(function_id: str, world: World, rep: int) -> dict[str, Any]:
         ),
         "DeleteGaugeFunction": lambda: _api("DELETE", f"/v1/patients/{pid}/gauges/{world.gauge_pool[rep]}", world),
         "GetGaugeSummaryFunction": lambda: _api("GET", f"/v1/patients/{pid}/gauges/summary", world),
+        "RecordAssessmentFunction": lambda: _post(
+            f"/v1/patients/{pid}/assessments", world, {"assessment": {"instrument": "gad7", "answers": [1] * 7}}
+        ),
+        "GetAssessmentFunction": lambda: _api("GET", f"/v1/patients/{pid}/assessments/{world.assessment_id}", world),
+        "DeleteAssessmentFunction": lambda: _api(
+            "DELETE", f"/v1/patients/{pid}/assessments/{world.assessment_pool[rep]}", world
+        ),
         "ServeDocsFunction": lambda: events.make_event("GET", "/v1/docs"),
     }
     if function_id in builders:

@@ -1,5 +1,5 @@
-"""Demo data for `make run`: one clinic with an admin, a supervisor, a provider, a few patients and four
-weeks of their gauges."""
+"""Demo data for `make run`: one clinic with an admin, a supervisor, a provider, a few patients, four weeks of
+their gauges and a weekly PHQ-9 and GAD-7."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from clinic import accounts, clock, patients, store
+from clinic import accounts, assessments, clock, instruments, latest, patients, store
 from clinic.access import Caller
-from clinic.models import DEFAULT_SCALES, NewPatient
+from clinic.models import DEFAULT_SCALES, NewAssessment, NewPatient
 
 DEMO_PATIENTS = [
     {
@@ -76,6 +76,7 @@ def seed_demo(gauge_days: int | None = None) -> dict[str, Any]:
         },
         "patient_ids": [p["id"] for p in created],
         "gauges": seed_gauges(created, creator.user_id, DAYS if gauge_days is None else gauge_days),
+        "assessments": seed_assessments(created, creator, DAYS if gauge_days is None else gauge_days),
     }
 
 
@@ -119,7 +120,38 @@ def seed_gauges(demo_patients: list[dict[str, Any]], created_by: int, days: int 
     for n, gauge in enumerate(gauges):
         gauge.update(id=last_id - len(gauges) + 1 + n, created_by=created_by)
     store.import_gauges(gauges)
+    for patient in demo_patients:  # the bulk load bypasses the latest values: derive them as the summary job does
+        latest.refresh(patient["id"], list(GAUGE_HABITS))
     return len(gauges)
+
+
+def seed_assessments(demo_patients: list[dict[str, Any]], by: Caller, days: int = DAYS) -> int:
+    """A PHQ-9 and a GAD-7 a week per patient (10:00 local time), through the API's own domain path (scored,
+    with their total gauges and latest values), their answers following the patient's trend."""
+    recorded = 0
+    now = clock.now()
+    for patient in demo_patients:
+        rng = random.Random(-patient["id"])
+        tz = ZoneInfo(patient.get("time_zone") or "UTC")
+        today = now.astimezone(tz).date()
+        improving = rng.random() < 0.7
+        for offset in range(days - 1, -1, -7):
+            moment = datetime.combine(today - timedelta(days=offset), time(10, 0), tzinfo=tz)
+            if moment > now:
+                continue
+            # From moderate towards mild (or a little worse), one answer level at a time.
+            level = 1.6 - 0.9 * (days - offset) / days if improving else 1.2 + 0.4 * (days - offset) / days
+            for instrument in instruments.INSTRUMENTS.values():
+                answers = [
+                    min(instrument.answer_max, max(instrument.answer_min, round(rng.gauss(level, 0.7))))
+                    for _ in instrument.items
+                ]
+                if instrument.code == "phq9":
+                    answers[8] = 0  # the demo raises no self-harm alert on every start
+                new = NewAssessment(instrument=instrument.code, answers=answers, completed_at=clock.iso(moment))
+                assessments.record(by, patient, new)
+                recorded += 1
+    return recorded
 
 
 def _day_of(

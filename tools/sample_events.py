@@ -15,10 +15,11 @@ from local.template import REPO_ROOT, api_routes, authorizer_specs, load_templat
 
 EVENTS_DIR = REPO_ROOT / "events"
 # local.seed.seed_demo() in an empty table: clinic 1; users 1 admin, 2 supervisor, 3 provider (supervised
-# by 2); patients 1-6 created by the provider. The event test also records gauge 1 for patient 1.
+# by 2); patients 1-6 created by the provider. The event test also records gauge 1 and assessment 1 for patient 1.
 ADMIN = {"user_id": 1, "clinic_id": 1, "role": "admin"}
 PATIENT = 1
 GAUGE = 1
+ASSESSMENT = 1
 # Not a real token: issue one with `patients-admin tokens issue --user 1` and paste it here to authorize.
 TOKEN_PLACEHOLDER = "paste-a-token-from-patients-admin-tokens-issue"
 
@@ -81,6 +82,19 @@ API_EVENTS: list[tuple[str, str, str, str, Any, dict[str, str]]] = [
     ),
     ("DeleteGaugeFunction", "", "DELETE", f"/v1/patients/{PATIENT}/gauges/{GAUGE}", None, {}),
     ("GetGaugeSummaryFunction", "", "GET", f"/v1/patients/{PATIENT}/gauges/summary?period=week", None, {}),
+    ("GetLatestGaugesFunction", "", "GET", f"/v1/patients/{PATIENT}/gauges/latest", None, {}),
+    ("ListInstrumentsFunction", "", "GET", "/v1/instruments", None, {}),
+    (
+        "RecordAssessmentFunction",
+        "",
+        "POST",
+        f"/v1/patients/{PATIENT}/assessments",
+        {"assessment": {"instrument": "phq9", "answers": [0, 1, 2, 0, 0, 1, 0, 0, 0], "notes": "Seen in clinic"}},
+        {"Idempotency-Key": "sample-record-assessment-1"},
+    ),
+    ("ListAssessmentsFunction", "", "GET", f"/v1/patients/{PATIENT}/assessments?instrument=phq9", None, {}),
+    ("GetAssessmentFunction", "", "GET", f"/v1/patients/{PATIENT}/assessments/{ASSESSMENT}", None, {}),
+    ("DeleteAssessmentFunction", "", "DELETE", f"/v1/patients/{PATIENT}/assessments/{ASSESSMENT}", None, {}),
     ("ServeDocsFunction", "", "GET", "/v1/docs", None, {}),
     ("ServeDocsFunction", "openapi", "GET", "/v1/openapi.json", None, {}),
 ]

@@ -157,6 +157,8 @@ ENDPOINTS = (
     "record_gauge",
     "delete_gauge",
     "gauge_summary",
+    "list_assessments",
+    "latest_gauges",
 )
 
 # Own-clinic patient "own": on the care team of provider_on_team, whom supervisor_of_provider supervises.
@@ -174,6 +176,8 @@ OWN: dict[str, dict[str, Any]] = {
     "record_gauge": dict(zip(AUTHENTICATED, (OK, OK, PF, OK, PF, NF), strict=True)),
     "delete_gauge": dict(zip(AUTHENTICATED, (OK, OK, PF, OK, PF, NF), strict=True)),
     "gauge_summary": dict(zip(AUTHENTICATED, (OK, OK, PF, OK, PF, NF), strict=True)),
+    "list_assessments": dict(zip(AUTHENTICATED, (OK, OK, PF, OK, PF, NF), strict=True)),
+    "latest_gauges": dict(zip(AUTHENTICATED, (OK, OK, PF, OK, PF, NF), strict=True)),
 }
 # Clinic B's patient: invisible to everyone of clinic A; its own clinic's admin may do everything, but cannot put
 # a user of clinic A on its care team (nor remove one that is not on it).
@@ -263,6 +267,14 @@ def _expected_success(world: World, endpoint: str, target: str, reply: Reply, pi
         checkpoint = store.get_checkpoint(summaries.JOB)
         through = checkpoint["through"] if checkpoint else None
         assert (reply.status, reply.body) == (200, {"summaries": [], "meta": {"complete_through": through}})
+    elif endpoint == "list_assessments":
+        meta = {"page_size": 25, "has_more": False, "next_cursor": None}
+        assert (reply.status, reply.body) == (200, {"assessments": [], "meta": meta})
+    elif endpoint == "latest_gauges":
+        seeded = world.seeded_gauges[target]
+        entry = {k: seeded[k] for k in ("gauge_type", "value", "scale_min", "scale_max", "recorded_at")}
+        entry |= {"previous_value": None, "previous_recorded_at": None, "change": None}
+        assert (reply.status, reply.body) == (200, {"latest": [entry]})
     else:  # pragma: no cover - a new endpoint needs its own success check
         raise AssertionError(endpoint)
 
@@ -299,6 +311,10 @@ def _request(world: World, endpoint: str, pid: int, token: str | None, gauge_id:
         return client.delete(f"{base}/gauges/{gauge_id}", token=token)
     if endpoint == "gauge_summary":
         return client.get(f"{base}/gauges/summary", token=token)
+    if endpoint == "list_assessments":
+        return client.get(f"{base}/assessments", token=token)
+    if endpoint == "latest_gauges":
+        return client.get(f"{base}/gauges/latest", token=token)
     raise AssertionError(endpoint)
 
 

@@ -27,6 +27,12 @@ CONTRACT_ROUTES = {
     ("GET", "/v1/patients/{id}/care_team"),
     ("POST", "/v1/patients/{id}/care_team"),
     ("DELETE", "/v1/patients/{id}/care_team/{user_id}"),
+    ("GET", "/v1/instruments"),
+    ("POST", "/v1/patients/{id}/assessments"),
+    ("GET", "/v1/patients/{id}/assessments"),
+    ("GET", "/v1/patients/{id}/assessments/{assessment_id}"),
+    ("DELETE", "/v1/patients/{id}/assessments/{assessment_id}"),
+    ("GET", "/v1/patients/{id}/gauges/latest"),
     ("GET", "/v1/openapi.json"),
     ("GET", "/v1/docs"),
 }

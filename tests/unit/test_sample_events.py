@@ -46,9 +46,9 @@ def gateway() -> LocalGateway:
 @pytest.fixture
 def demo(aws: Any) -> Iterator[dict[str, Any]]:
     """local.seed's demo clinic in an empty table, plus gauge 1 of patient 1: the ids the events use."""
-    from clinic import gauges, store
+    from clinic import assessments, gauges, store
     from clinic.access import Caller
-    from clinic.models import NewGauge
+    from clinic.models import NewAssessment, NewGauge
 
     from local.seed import seed_demo
 
@@ -60,6 +60,8 @@ def demo(aws: Any) -> Iterator[dict[str, Any]]:
     patient = store.get_patient(sample_events.PATIENT)
     recorded = gauges.record(admin, patient, [NewGauge(gauge_type="mood", value=4)])
     assert recorded[0]["id"] == sample_events.GAUGE
+    answered = assessments.record(admin, patient, NewAssessment(instrument="gad7", answers=[1] * 7))
+    assert answered["id"] == sample_events.ASSESSMENT
     yield seeded
 
 
@@ -77,6 +79,15 @@ API_EXPECTATIONS: dict[str, tuple[int, Any]] = {
     "RecordGaugesFunction.batch.json": (201, lambda b: [g["gauge_type"] for g in b["gauges"]] == ["anxiety", "pain"]),
     "DeleteGaugeFunction.json": (204, lambda b: b is None),
     "GetGaugeSummaryFunction.json": (200, lambda b: "summaries" in b and "complete_through" in b["meta"]),
+    "GetLatestGaugesFunction.json": (
+        200,
+        lambda b: [(e["gauge_type"], e["value"]) for e in b["latest"]] == [("gad7", 7), ("mood", 4)],
+    ),
+    "ListInstrumentsFunction.json": (200, lambda b: [i["code"] for i in b["instruments"]] == ["phq9", "gad7"]),
+    "RecordAssessmentFunction.json": (201, lambda b: (b["total"], b["severity"]) == (4, "minimal")),
+    "ListAssessmentsFunction.json": (200, lambda b: b["assessments"] == []),  # the demo's is a GAD-7
+    "GetAssessmentFunction.json": (200, lambda b: (b["id"], b["instrument"], b["total"]) == (1, "gad7", 7)),
+    "DeleteAssessmentFunction.json": (204, lambda b: b is None),
     "ServeDocsFunction.json": (200, lambda b: "swagger-ui" in b),
     "ServeDocsFunction.openapi.json": (200, lambda b: b["info"]["title"] == "Patients API"),
 }
@@ -115,8 +126,11 @@ def test_authorizer_event(demo: dict[str, Any], gateway: LocalGateway) -> None:
 
 def test_scheduled_event_summarizes_the_recorded_gauge(demo: dict[str, Any], gateway: LocalGateway) -> None:
     result = gateway.invoke("SummarizeGaugesFunction", _event("SummarizeGaugesFunction.json"))
-    assert result["days_recomputed"] == 1
-    assert result["gauges_read"] >= 1
+    assert result["days_recomputed"] == 2  # the mood gauge's day, and the GAD-7 total's
+    assert result["gauges_read"] >= 2
     summary = gateway.invoke("GetGaugeSummaryFunction", _event("GetGaugeSummaryFunction.json"))
     body = json.loads(summary["body"])
-    assert [(s["gauge_type"], s["count"], s["last_value"]) for s in body["summaries"]] == [("mood", 1, 4)]
+    assert [(s["gauge_type"], s["count"], s["last_value"]) for s in body["summaries"]] == [
+        ("gad7", 1, 7),
+        ("mood", 1, 4),
+    ]

@@ -10,7 +10,8 @@ app = api(patient=Action.CHANGE)
 
 
 @app.delete(
-    "/v1/patients/<id>/gauges/<gauge_id>", **operation("Delete a gauge", tag="gauges", status=204, errors=(403, 404))
+    "/v1/patients/<id>/gauges/<gauge_id>",
+    **operation("Delete a gauge", tag="gauges", status=204, errors=(403, 404, 409)),
 )
 def delete_gauge(id: str, gauge_id: str):
     gauges.delete(guarded_patient(app), gauge_id)

@@ -18,6 +18,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     metrics.add_metric("ChangesRead", MetricUnit.Count, result["changes_read"])
     metrics.add_metric("GaugesRead", MetricUnit.Count, result["gauges_read"])
     metrics.add_metric("DaysRecomputed", MetricUnit.Count, result["days_recomputed"])
+    metrics.add_metric("LatestRewritten", MetricUnit.Count, result["latest_rewritten"])
     # Items the job could not process and set aside for an operator (patients-admin summaries set-aside).
     metrics.add_metric("ItemsSetAside", MetricUnit.Count, result["set_aside"])
     metrics.add_metric("Duration", MetricUnit.Milliseconds, result["duration_ms"])

@@ -25,6 +25,11 @@ class Action(Enum):
     READ = "read"
     CHANGE = "change"
     MANAGE_CARE_TEAM = "manage_care_team"
+    # Assessments (issue 14): staff roles treat them as READ and CHANGE; issue 13's patient role allows all
+    # three on the patient's own record (and deleting only what the patient recorded: may_delete).
+    READ_ASSESSMENTS = "read_assessments"
+    RECORD_ASSESSMENT = "record_assessment"
+    DELETE_ASSESSMENT = "delete_assessment"
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,12 @@ def patient_for(caller: Caller, patient_id: str | int, action: Action) -> dict[s
     if not may_access(caller, patient, action):
         raise Forbidden if action is Action.MANAGE_CARE_TEAM else PatientForbidden
     return patient
+
+
+def may_delete(caller: Caller, record: Mapping[str, Any]) -> bool:
+    """Whether the caller, who may change the patient, may delete this gauge or assessment of theirs: staff
+    delete any; a patient user only what they recorded themselves (API.md)."""
+    return caller.role != "patient" or record.get("recorded_by") == caller.user_id
 
 
 def may_manage_member(caller: Caller, member: Mapping[str, Any]) -> bool:

@@ -52,6 +52,13 @@ class PatientNotFound(NotFound):
     message = "Patient not found"
 
 
+class Conflict(ApiError):
+    """The request conflicts with the state of what it names."""
+
+    status = 409
+    message = "Conflict"
+
+
 class PreconditionFailed(ApiError):
     status = 412
     message = "Patient has been modified since it was read"

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from clinic import clock, cursors, ids, store
+from clinic import clock, cursors, ids, instruments, latest, store
 from clinic.access import Caller
-from clinic.errors import NotFound, ValidationFailed
+from clinic.errors import Conflict, NotFound, ValidationFailed
 
 if TYPE_CHECKING:  # the summary job never loads the request models (pydantic): a faster cold start
     from clinic.models import NewGauge
@@ -86,7 +86,7 @@ def record(caller: Caller, patient: Mapping[str, Any], new: list[NewGauge]) -> l
         }
         for g in new
     ]
-    store.put_gauges(gauges)
+    latest.record(patient["id"], gauges, lambda also, _: store.put_gauges(gauges, also))
     return gauges
 
 
@@ -154,5 +154,18 @@ def delete(patient: Mapping[str, Any], gauge_id: str) -> None:
     if gid is None or key is None or key[0] != patient["id"]:
         raise NotFound("Gauge not found")
     _, gauge_type, recorded_at = key
-    if not store.delete_gauge(patient["id"], gauge_type, recorded_at, gid, clock.iso(clock.now())):
+    if gauge_type in instruments.CODES:
+        raise Conflict(ASSESSMENT_TOTAL)
+    deleted_at = clock.iso(clock.now())
+    if not latest.delete(
+        patient["id"],
+        gauge_type,
+        gid,
+        lambda also: store.delete_gauge(patient["id"], gauge_type, recorded_at, gid, deleted_at, also),
+    ):
         raise NotFound("Gauge not found")
+
+
+# Gauge types that are instrument codes are only ever written as an assessment's total (POST .../gauges refuses
+# them), so such a gauge goes with its assessment.
+ASSESSMENT_TOTAL = "This gauge is an assessment's total; delete the assessment"

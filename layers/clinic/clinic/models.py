@@ -20,7 +20,7 @@ from pydantic import (
 )
 from pydantic.types import Strict
 
-from clinic import clock
+from clinic import clock, instruments
 from clinic.validation import (
     BLANK,
     EMAIL,
@@ -217,6 +217,17 @@ Number = Annotated[
     AfterValidator(_storable),
 ]
 GaugeType = Annotated[StrictStr, AfterValidator(gauge_type), Field(json_schema_extra={"pattern": GAUGE_TYPE.pattern})]
+RESERVED = "is reserved for assessments"
+
+
+def _not_an_instrument(value: str) -> str:
+    # An instrument's total is recorded with its assessment only, so the gauge and its answers never disagree.
+    if value in instruments.CODES:
+        raise fail(RESERVED)
+    return value
+
+
+NewGaugeType = Annotated[GaugeType, AfterValidator(_not_an_instrument)]
 
 
 def _number(value: float) -> str:
@@ -243,29 +254,27 @@ def _recorded_at(value: str) -> str:
     return clock.iso(moment)
 
 
+Notes = Annotated[
+    StrictStr, Field(max_length=2000, json_schema_extra={"pattern": NOTES_PATTERN}), AfterValidator(free_text)
+]
+Moment = Annotated[
+    StrictStr,
+    AfterValidator(_recorded_at),
+    Field(
+        description="From 1900-01-01T00:00:00Z to 5 minutes from now (else 422); default now.",
+        json_schema_extra={"format": "date-time", "pattern": FROM_1900},
+    ),
+]
+
+
 class NewGauge(_Strict):
     # Field order matters: validators below read the fields validated before them.
-    gauge_type: GaugeType
+    gauge_type: NewGaugeType
     scale_max: Number | None = Field(default=None, validate_default=True)
     scale_min: Number | None = Field(default=None, validate_default=True)
     value: Number
-    recorded_at: (
-        Annotated[
-            StrictStr,
-            AfterValidator(_recorded_at),
-            Field(
-                description="From 1900-01-01T00:00:00Z to 5 minutes from now (else 422); default now.",
-                json_schema_extra={"format": "date-time", "pattern": FROM_1900},
-            ),
-        ]
-        | None
-    ) = None
-    notes: (
-        Annotated[
-            StrictStr, Field(max_length=2000, json_schema_extra={"pattern": NOTES_PATTERN}), AfterValidator(free_text)
-        ]
-        | None
-    ) = None
+    recorded_at: Moment | None = None
+    notes: Notes | None = None
 
     @field_validator("scale_max")
     @classmethod
@@ -319,3 +328,50 @@ class RecordGaugesRequest(_Envelope):
         if self.gauge is not None and self.gauges is not None:
             raise fail("can't be sent together with gauges")
         return self
+
+
+# ---- assessments ----
+
+
+def _instrument(value: str) -> str:
+    if value not in instruments.CODES:
+        raise fail("is not included in the list")
+    return value
+
+
+InstrumentCode = Annotated[
+    StrictStr, AfterValidator(_instrument), Field(json_schema_extra={"enum": sorted(instruments.CODES)})
+]
+
+
+def _answer(value: int, info: ValidationInfo) -> int:
+    instrument = instruments.get(info.data.get("instrument") or "")
+    if instrument is not None and not instrument.answer_min <= value <= instrument.answer_max:
+        raise fail(f"must be between {instrument.answer_min} and {instrument.answer_max}")
+    return value
+
+
+MAX_ANSWERS = 100
+
+
+class NewAssessment(_Strict):
+    # Field order matters: the answers are checked against the instrument validated before them.
+    instrument: InstrumentCode
+    answers: list[Annotated[StrictInt, AfterValidator(_answer)]]
+    completed_at: Moment | None = None
+    notes: Notes | None = None
+
+    @field_validator("answers", mode="before")
+    @classmethod
+    def _one_per_item(cls, value: Any, info: ValidationInfo) -> Any:
+        # Before the answers themselves: a list of the wrong length is one problem, not one per answer.
+        instrument = instruments.get(info.data.get("instrument") or "")
+        if instrument is not None and isinstance(value, list) and len(value) != len(instrument.items):
+            raise fail(f"must have exactly {len(instrument.items)} answers")
+        if isinstance(value, list) and len(value) > MAX_ANSWERS:  # whatever the instrument: no list is that long
+            raise fail(f"must have at most {MAX_ANSWERS} answers")
+        return value
+
+
+class RecordAssessmentRequest(_Envelope):
+    assessment: NewAssessment

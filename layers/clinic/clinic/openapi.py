@@ -24,7 +24,8 @@ SECURITY_SCHEMES: dict[str, Any] = {
 }
 TITLE = "Patients API"
 VERSION = "1.0.0"
-DESCRIPTION = """Patients, care teams and patient-reported gauges of a clinic.
+DESCRIPTION = """Patients, care teams, patient-reported gauges and standardized instruments (PHQ-9, GAD-7) of a
+clinic.
 
 Every route needs the `X-User-Token` header except `GET /v1/openapi.json` and `GET /v1/docs`.
 Checks run in this order: authentication (401), then the patient's existence and the caller's access
@@ -137,6 +138,83 @@ class GaugeSummaries(_Out):
     meta: SummaryMeta
 
 
+class InstrumentItem(_Out):
+    number: int = Field(ge=1, examples=[1])
+    text: str = Field(examples=["Little interest or pleasure in doing things"])
+
+
+class InstrumentOption(_Out):
+    value: int = Field(examples=[0])
+    label: str = Field(examples=["Not at all"])
+
+
+class SeverityBand(_Out):
+    min: int = Field(examples=[0])
+    max: int = Field(examples=[4])
+    label: str = Field(examples=["minimal"])
+
+
+class Instrument(_Out):
+    """A standardized instrument, with each item's standard wording and its scoring."""
+
+    code: str = Field(examples=["phq9"])
+    name: str = Field(examples=["PHQ-9 (Patient Health Questionnaire-9)"])
+    loinc: str = Field(description="LOINC code of the panel.", examples=["44249-1"])
+    total_loinc: str = Field(description="LOINC code of the total score.", examples=["44261-6"])
+    instructions: str = Field(description="The question every item answers.")
+    items: list[InstrumentItem]
+    options: list[InstrumentOption] = Field(description="The answers each item takes.")
+    total_min: int = Field(examples=[0])
+    total_max: int = Field(examples=[27])
+    severity: list[SeverityBand] = Field(description="Bands of the total, in order, covering total_min..total_max.")
+
+
+class InstrumentList(_Out):
+    instruments: list[Instrument]
+
+
+class Assessment(_Out):
+    """An answered instrument, scored by the server; its total is also a gauge of the instrument's code."""
+
+    id: int = Field(ge=1, examples=[31])
+    patient_id: int = Field(ge=1, examples=[1049])
+    instrument: str = Field(examples=["phq9"])
+    answers: list[int] = Field(examples=[[0, 1, 2, 0, 0, 1, 0, 0, 0]])
+    total: int = Field(ge=0, examples=[4])
+    severity: str = Field(description="The label of the band the total falls in.", examples=["minimal"])
+    completed_at: str = _timestamp()
+    notes: str | None
+    source: Literal["staff", "patient"]
+    recorded_by: int | None = Field(description="The user who recorded it.", examples=[7])
+    created_at: str = _timestamp()
+
+
+class CursorMeta(_Out):
+    page_size: int = Field(ge=1)
+    has_more: bool
+    next_cursor: str | None = Field(description="Pass as `cursor` to continue after this page; opaque.")
+
+
+class AssessmentList(_Out):
+    assessments: list[Assessment]
+    meta: CursorMeta
+
+
+class LatestValue(_Out):
+    gauge_type: str = Field(examples=["mood"])
+    value: float = Field(examples=[7])
+    scale_min: float = Field(examples=[1])
+    scale_max: float = Field(examples=[10])
+    recorded_at: str = _timestamp()
+    previous_value: float | None = Field(description="The gauge of this type before the newest.", examples=[5])
+    previous_recorded_at: str | None = Field(json_schema_extra={"format": "date-time"})
+    change: float | None = Field(description="value - previous_value.", examples=[2])
+
+
+class LatestValues(_Out):
+    latest: list[LatestValue]
+
+
 class Error(_Out):
     errors: str
 
@@ -159,6 +237,10 @@ ERRORS: dict[int, tuple[str, str]] = {
         "You are not authorized to access this patient",
     ),
     404: ("The patient does not exist or belongs to another clinic (also a non-integer id).", "Patient not found"),
+    409: (
+        "The gauge is an assessment's total: delete the assessment instead.",
+        "This gauge is an assessment's total; delete the assessment",
+    ),
     412: ("If-Match does not match the patient's current ETag.", "Patient has been modified since it was read"),
     413: ("The body is larger than 1 MB.", "Request body is larger than 1 MB"),
     415: ("The body is not JSON.", "Request body must be JSON (Content-Type: application/json)"),
@@ -193,6 +275,7 @@ PATH_PARAMETERS = {
     "on gauge routes: API Gateway requires sibling path parameters to share a name.",
     "user_id": "The care team member's user id.",
     "gauge_id": "The gauge's id.",
+    "assessment_id": "The assessment's id.",
     "asset": "A Swagger UI file: swagger-ui-bundle.js, swagger-ui.css or swagger-initializer.js.",
 }
 _JSON = "application/json"

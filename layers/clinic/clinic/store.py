@@ -24,7 +24,15 @@ SEP = "\x01"  # sorts before every printable character, so "doe" < "doe smith"
 
 
 class ConditionFailed(Exception):
-    """A conditional write found the item not in the expected state."""
+    """A conditional write found the item not in the expected state.
+
+    `failed` holds the positions, in a transaction, of the items whose condition failed (or that another
+    transaction was changing); empty for a single-item write.
+    """
+
+    def __init__(self, failed: Sequence[int] = ()) -> None:
+        super().__init__()
+        self.failed = frozenset(failed)
 
 
 # ---- encoding ----
@@ -90,7 +98,11 @@ def _transact(items: Sequence[dict[str, Any]]) -> None:
         dynamodb().transact_write_items(TransactItems=list(items), ClientRequestToken=str(uuid.uuid4()))
     except ClientError as error:
         if _cancelled_by_condition(error):
-            raise ConditionFailed from None
+            reasons = error.response.get("CancellationReasons") or []  # type: ignore[attr-defined]
+            failed = [
+                i for i, r in enumerate(reasons) if r.get("Code") in ("ConditionalCheckFailed", "TransactionConflict")
+            ]
+            raise ConditionFailed(failed) from None
         raise
 
 
@@ -600,12 +612,13 @@ def _gauge_item(g: Mapping[str, Any]) -> dict[str, Any]:
     )
 
 
-def put_gauges(gauges: Sequence[Mapping[str, Any]]) -> None:
-    """Stores up to 100 gauges all or nothing (one transaction; a retry cannot duplicate them)."""
+def put_gauges(gauges: Sequence[Mapping[str, Any]], also: Sequence[dict[str, Any]] = ()) -> None:
+    """Stores up to 100 gauges all or nothing (one transaction; a retry cannot duplicate them), with the
+    writes `also` (the latest records, clinic.latest) in the same transaction."""
     items = [_gauge_item(g) for g in gauges]
     condition = "attribute_not_exists(pk)"
     try:
-        if len(items) == 1:
+        if len(items) == 1 and not also:
             try:
                 dynamodb().put_item(TableName=_table(), Item=items[0], ConditionExpression=condition)
             except ClientError as error:
@@ -613,7 +626,8 @@ def put_gauges(gauges: Sequence[Mapping[str, Any]]) -> None:
                     raise ConditionFailed from None
                 raise
         else:
-            _transact([{"Put": {"TableName": _table(), "Item": i, "ConditionExpression": condition}} for i in items])
+            puts = [{"Put": {"TableName": _table(), "Item": i, "ConditionExpression": condition}} for i in items]
+            _transact(puts + list(also))
     except ConditionFailed:
         first = items[0]
         if not _landed(first["pk"]["S"], first["sk"]["S"], gauges[0]["created_at"]):
@@ -725,8 +739,29 @@ def deleted_gauge_key(gauge_id: int) -> tuple[int, str, str] | None:
     return int(marker["patient_id"]), marker["gauge_type"], marker["recorded_at"]
 
 
-def delete_gauge(patient_id: int, gauge_type: str, recorded_at: str, gauge_id: int, deleted_at: str) -> bool:
-    """Deletes a gauge and leaves a tombstone in `Changes` so the summary job forgets it too."""
+def delete_gauge(
+    patient_id: int,
+    gauge_type: str,
+    recorded_at: str,
+    gauge_id: int,
+    deleted_at: str,
+    also: Sequence[dict[str, Any]] = (),
+) -> bool:
+    """Deletes a gauge and leaves a tombstone in `Changes` so the summary job forgets it too, with the writes
+    `also` in the same transaction. False when the gauge is gone; ConditionFailed when one of `also` failed."""
+    try:
+        _transact([*gauge_deletion(patient_id, gauge_type, recorded_at, gauge_id, deleted_at), *also])
+    except ConditionFailed as error:
+        if 0 in error.failed or not error.failed:
+            return False
+        raise
+    return True
+
+
+def gauge_deletion(
+    patient_id: int, gauge_type: str, recorded_at: str, gauge_id: int, deleted_at: str
+) -> list[dict[str, Any]]:
+    """The transaction items that delete a gauge (the first; it must exist) and leave its tombstone."""
     tombstone = {
         "pk": f"DELETED#{gauge_id}",
         "sk": "DELETED",
@@ -736,22 +771,16 @@ def delete_gauge(patient_id: int, gauge_type: str, recorded_at: str, gauge_id: i
         "expires_at": int(time.time()) + 90 * 24 * 3600,
         **_change_keys(deleted_at, gauge_id),
     }
-    try:
-        _transact(
-            [
-                {
-                    "Delete": {
-                        "TableName": _table(),
-                        "Key": _key(gauge_partition(patient_id, gauge_type), _gauge_sk(recorded_at, gauge_id)),
-                        "ConditionExpression": "attribute_exists(pk)",
-                    }
-                },
-                {"Put": {"TableName": _table(), "Item": _item(tombstone)}},
-            ]
-        )
-    except ConditionFailed:
-        return False
-    return True
+    return [
+        {
+            "Delete": {
+                "TableName": _table(),
+                "Key": _key(gauge_partition(patient_id, gauge_type), _gauge_sk(recorded_at, gauge_id)),
+                "ConditionExpression": "attribute_exists(pk)",
+            }
+        },
+        {"Put": {"TableName": _table(), "Item": _item(tombstone)}},
+    ]
 
 
 def changes(hour: str, shard: int, after: str, upto: str) -> Iterator[dict[str, Any]]:

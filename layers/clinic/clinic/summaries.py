@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from clinic import clock, store
+from clinic import clock, latest, store
 from clinic.errors import ValidationFailed
 from clinic.gauges import day_bounds, local_day, parse_range, shift, zone
 
@@ -75,6 +75,7 @@ class Run:
         self.days_recomputed = 0
         self.patients = 0
         self.set_aside = 0
+        self.latest_rewritten = 0
 
     @contextlib.contextmanager
     def item(self, source: tuple[str, str], patient_id: Any) -> Iterator[None]:
@@ -135,6 +136,9 @@ class Run:
         # Not inside `item`: a failed write is the storage's failure, and the run must stop before its checkpoint.
         store.put_day_summaries(patient["id"], written, empty)
         self.days_recomputed += len(days)
+        # The latest values of the same types, re-derived from the gauges: repairs a full batch whose entries were
+        # not written after its gauges (a crash between the two writes), within one schedule.
+        self.latest_rewritten += latest.refresh(patient["id"], sorted({gauge_type for gauge_type, _ in days}))
 
 
 Found = tuple[set[Day], dict[int, dict[str, Any]], dict[int, ZoneInfo]]  # days, their patients and time zones
@@ -216,6 +220,7 @@ def run_job(full: bool = False, progress: Callable[[int, int], None] | None = No
         "days_recomputed": run.days_recomputed,
         "patients": run.patients,
         "set_aside": run.set_aside,
+        "latest_rewritten": run.latest_rewritten,
         "duration_ms": round((time.monotonic() - started) * 1000),
     }
 

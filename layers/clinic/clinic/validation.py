@@ -15,7 +15,7 @@ from clinic import clock
 # Fields whose "missing" also says the value is not a date (API.md: exactly those two messages).
 DATE_FIELDS = frozenset({"date_of_birth"})
 # Body wrappers that do not appear in field names: `{"patient": {"first_name": ...}}` -> `first_name`.
-WRAPPERS = frozenset({"patient", "gauge"})
+WRAPPERS = frozenset({"patient", "gauge", "assessment"})
 
 BLANK = "can't be blank"
 INVALID_DATE = "must be a valid date"

@@ -1,0 +1,40 @@
+"""GET /v1/patients/{patient_id}/assessments: a patient's assessments by time, filtered by instrument and days."""
+
+from typing import Annotated, Literal
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from clinic import assessments
+from clinic.access import Action
+from clinic.http import api, guarded_patient, handler, json_response
+from clinic.models import InstrumentCode
+from clinic.openapi import AssessmentList, operation
+
+app = api(patient=Action.READ_ASSESSMENTS)
+
+
+@app.get(
+    "/v1/patients/<id>/assessments",
+    **operation("List a patient's assessments", tag="assessments", model=AssessmentList, errors=(403, 404, 422)),
+)
+def list_assessments(
+    id: str,
+    instrument: Annotated[InstrumentCode | None, Query()] = None,
+    start_date: Annotated[str | None, Query(json_schema_extra={"format": "date"})] = None,
+    end_date: Annotated[str | None, Query(json_schema_extra={"format": "date"})] = None,
+    order: Annotated[Literal["desc", "asc"], Query()] = "desc",
+    page_size: Annotated[int, Query(ge=1, le=100)] = 25,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+):
+    body = assessments.list_assessments(
+        guarded_patient(app),
+        instrument=instrument,
+        start_date=start_date,
+        end_date=end_date,
+        order=order,
+        page_size=page_size,
+        cursor=cursor,
+    )
+    return json_response(200, body)
+
+
+lambda_handler = handler(app)

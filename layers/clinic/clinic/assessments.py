@@ -1,0 +1,150 @@
+"""Assessments: a patient's answers to a standardized instrument, scored by the server, and the total also
+recorded as a gauge (type = the instrument's code, scale 0 to its maximum total) in the same transaction, so
+gauge lists, summaries, charts and the latest values include it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from clinic import clock, cursors, ids, instruments, latest, store_assessments
+from clinic.access import Caller, may_delete
+from clinic.errors import Forbidden, NotFound
+from clinic.gauges import day_bounds, parse_range, zone
+
+if TYPE_CHECKING:
+    from clinic.models import NewAssessment
+
+NOT_FOUND = "Assessment not found"
+
+
+def source_of(caller: Caller) -> str:
+    """`patient` when patients report for themselves (issue 13's role), else `staff`."""
+    return "patient" if caller.role == "patient" else "staff"
+
+
+def present(a: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "id": a["id"],
+        "patient_id": a["patient_id"],
+        "instrument": a["instrument"],
+        "answers": [int(x) for x in a["answers"]],
+        "total": int(a["total"]),
+        "severity": a["severity"],
+        "completed_at": a["completed_at"],
+        "notes": a.get("notes"),
+        "source": a.get("source", "staff"),
+        "recorded_by": a.get("recorded_by"),
+        "created_at": a["created_at"],
+    }
+
+
+def record(caller: Caller, patient: Mapping[str, Any], new: NewAssessment) -> dict[str, Any]:
+    """Scores the answers and stores the assessment with its total gauge and latest entry in one transaction."""
+    instrument = instruments.INSTRUMENTS[new.instrument]
+    now = clock.iso(clock.now())
+    total = instrument.total(new.answers)
+    assessment = {
+        "id": ids.next_id("assessment"),
+        "patient_id": patient["id"],
+        "instrument": instrument.code,
+        "answers": list(new.answers),
+        "total": total,
+        "severity": instrument.severity_of(total),
+        "completed_at": new.completed_at or now,
+        "notes": new.notes,
+        "source": source_of(caller),
+        "recorded_by": caller.user_id,
+        "created_at": now,
+    }
+    gauge = {
+        "id": ids.next_id("gauge"),
+        "patient_id": patient["id"],
+        "gauge_type": instrument.code,
+        "value": total,
+        "scale_min": instrument.total_min,
+        "scale_max": instrument.total_max,
+        "recorded_at": assessment["completed_at"],
+        "notes": None,
+        "created_at": now,
+        "created_by": caller.user_id,
+        "assessment_id": assessment["id"],
+    }
+    assessment["gauge_id"] = gauge["id"]
+    # Issue 15's alerts join this transaction here: `before[instrument.code]` is the instrument's latest entry
+    # as read for this very write (its newest total is the previous one, for `worsening`).
+    latest.record(
+        patient["id"], [gauge], lambda also, before: store_assessments.put_assessment(assessment, gauge, also)
+    )
+    return assessment
+
+
+def _find(patient: Mapping[str, Any], assessment_id: str) -> dict[str, Any]:
+    aid = ids.parse(assessment_id)
+    found = store_assessments.get_assessment(aid) if aid is not None else None
+    if found is None or found["patient_id"] != patient["id"]:
+        raise NotFound(NOT_FOUND)
+    return found
+
+
+def get(patient: Mapping[str, Any], assessment_id: str) -> dict[str, Any]:
+    return present(_find(patient, assessment_id))
+
+
+def delete(caller: Caller, patient: Mapping[str, Any], assessment_id: str) -> None:
+    """Removes an assessment and its total gauge in one transaction (the summary job then forgets the gauge)."""
+    found = _find(patient, assessment_id)
+    if not may_delete(caller, found):
+        raise Forbidden
+    deleted_at = clock.iso(clock.now())
+    if not latest.delete(
+        patient["id"],
+        found["instrument"],
+        int(found["gauge_id"]),
+        lambda also: store_assessments.delete_assessment(found, deleted_at, also),
+    ):
+        raise NotFound(NOT_FOUND)
+
+
+def list_assessments(
+    patient: Mapping[str, Any],
+    *,
+    instrument: str | None,
+    start_date: str | None,
+    end_date: str | None,
+    order: str,
+    page_size: int,
+    cursor: str | None,
+) -> dict[str, Any]:
+    first, last = parse_range(start_date, end_date)
+    tz = zone(patient)
+    start = day_bounds(first, first, tz)[0] if first else None
+    end = day_bounds(last, last, tz)[1] if last else None
+    query = cursors.digest("assessments", patient["id"], instrument, start_date, end_date, order)
+    after, page = None, 1
+    if cursor:
+        previous_page, anchor_id = cursors.decode(cursor, query)
+        anchor = _anchor(anchor_id) if isinstance(anchor_id, int) else None
+        if anchor is None or anchor[0] != patient["id"]:
+            raise cursors.invalid()
+        after, page = (anchor[1], anchor_id), previous_page + 1
+    rows = store_assessments.query_assessments(
+        patient["id"],
+        instrument,
+        start=start,
+        end=end,
+        newest_first=order == "desc",
+        after=after,
+        limit=cursors.window(page_size, 0),
+    )
+    page_rows, meta = cursors.page_of(
+        rows, page=page, page_size=page_size, skip=0, anchor=lambda a: a["id"], query_digest=query
+    )
+    meta.pop("page")  # the contract's assessment list pages by cursor only
+    return {"assessments": [present(a) for a in page_rows], "meta": meta}
+
+
+def _anchor(assessment_id: int) -> tuple[int, str] | None:
+    """(patient id, completed_at) of a cursor's anchor, deleted or not."""
+    found = store_assessments.get_assessment(assessment_id) or store_assessments.deleted_assessment(assessment_id)
+    return (int(found["patient_id"]), found["completed_at"]) if found else None
