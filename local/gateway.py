@@ -113,7 +113,7 @@ def _preflight_routes(routes: list[Route], cors: CorsSpec | None) -> list[Route]
         if any(r.method in ("OPTIONS", "ANY") for r in on_path):
             continue
         authorizer = next((r.authorizer for r in on_path if r.authorizer), None) if cors.authorize_preflight else None
-        preflights.append(Route("OPTIONS", path, CORS_PREFLIGHT, authorizer is not None, authorizer, on_path[0].api_id))
+        preflights.append(Route("OPTIONS", path, CORS_PREFLIGHT, authorizer is not None, authorizer))
     return preflights
 
 

@@ -36,6 +36,10 @@ _PATH = "__path__"  # where load_template() keeps the template's file
 # SAM's yellow "no 100% fidelity between authorizers locally and on AWS" banner addresses `sam local` users;
 # its other warnings (an authorizer it cannot read, ...) still show.
 logging.getLogger("samcli.lib.providers.api_collector").addFilter(lambda record: "fidelity" not in record.getMessage())
+# Its CORS reader cannot resolve the template's `Fn::If` on AllowOrigin; cors_spec() reads it resolved.
+logging.getLogger("samcli.lib.providers.cfn_base_api_provider").addFilter(
+    lambda record: "was not fully resolved" not in record.getMessage()
+)
 
 
 def load_template(path: str | Path | None = None) -> dict[str, Any]:
@@ -81,7 +85,7 @@ def _read(path: str, _mtime_ns: int, overrides: tuple[tuple[str, Any], ...]) -> 
         stacks, _ = SamLocalStackProvider.get_stacks(path, parameter_overrides=dict(overrides))
         functions = SamFunctionProvider(stacks, use_raw_codeuri=True, ignore_code_extraction_warnings=True)
         api = ApiProvider(stacks).api
-        resources = stacks[0].resources
+        resources = _choose_conditionals(stacks[0].resources, path, dict(overrides))
     # SAM skips an authorizer it cannot read (a FunctionArn that is an alias, ...) with a warning, and its
     # routes become public: locally that would be an API without authentication.
     declared = {
@@ -94,6 +98,37 @@ def _read(path: str, _mtime_ns: int, overrides: tuple[tuple[str, Any], ...]) -> 
     if declared - attached:
         raise ValueError(f"{path}: SAM CLI attached no route to the authorizer(s) {sorted(declared - attached)}")
     return _Stack(Path(path).parent, resources, list(functions.get_all()), api.routes, api.stage_name)
+
+
+_NO_VALUE = {"Ref": "AWS::NoValue"}
+
+
+def _choose_conditionals(resources: dict[str, Any], path: str, overrides: dict[str, Any]) -> dict[str, Any]:
+    """SAM CLI's resolver leaves a `Fn::If` unresolved when a branch is `AWS::NoValue` (as the template's CORS
+    headers are): evaluate its condition with SAM's resolver and keep the chosen branch, dropping NoValue."""
+    from samcli.lib.intrinsic_resolver.intrinsic_property_resolver import IntrinsicResolver
+    from samcli.lib.intrinsic_resolver.intrinsics_symbol_table import IntrinsicsSymbolTable
+    from samcli.lib.providers.sam_base_provider import SamBaseProvider
+
+    template = {key: value for key, value in load_template(path).items() if key != _PATH}
+    parameters = SamBaseProvider._get_parameter_values(template, overrides)
+    resolver = IntrinsicResolver(
+        template=template, symbol_resolver=IntrinsicsSymbolTable(logical_id_translator=parameters, template=template)
+    )
+    conditions = template.get("Conditions") or {}
+
+    def choose(value: Any) -> Any:
+        if isinstance(value, dict):
+            if list(value) == ["Fn::If"] and isinstance(value["Fn::If"], list) and len(value["Fn::If"]) == 3:
+                name, when_true, when_false = value["Fn::If"]
+                return choose(when_true if resolver.intrinsic_property_resolver(conditions[name], True) else when_false)
+            chosen = {key: choose(item) for key, item in value.items()}
+            return {key: item for key, item in chosen.items() if item != _NO_VALUE}
+        if isinstance(value, list):
+            return [item for item in (choose(item) for item in value) if item != _NO_VALUE]
+        return value
+
+    return choose(resources)  # type: ignore[no-any-return]
 
 
 def deploy_overrides(config_env: str = "default") -> dict[str, str]:
@@ -238,7 +273,13 @@ def api_routes(template: dict[str, Any], overrides: dict[str, Any] | None = None
         # SAM spells ANY out as every method; API Gateway's ANY also takes the others (TRACE, ...).
         methods = ["ANY"] if set(route.methods) == set(SamRoute.ANY_HTTP_METHODS) else route.methods
         authorizer = route.authorizer_name if route.authorizer_object is not None else None
-        routes += [Route(m, route.path, route.function_name, authorizer is not None, authorizer) for m in methods]
+        # SAM CLI adds OPTIONS to every route of an API with Cors; API Gateway answers the preflight itself
+        # (a mock integration), as the local gateway does from cors_spec(). No function declares OPTIONS.
+        routes += [
+            Route(m, route.path, route.function_name, authorizer is not None, authorizer)
+            for m in methods
+            if m != "OPTIONS"
+        ]
     return routes
 
 
@@ -321,7 +362,7 @@ _CORS_HEADERS = {
 
 def cors_spec(template: dict[str, Any], overrides: dict[str, Any] | None = None) -> CorsSpec | None:
     """The CORS preflight configuration of the (first) API that has one, or None."""
-    for api in _apis(template, overrides).values():
+    for api in _of_type(_stack(template, overrides), "AWS::Serverless::Api").values():
         cors = api.get("Cors")
         if not cors:
             continue
