@@ -290,3 +290,27 @@ class RecordGaugesRequest(_Envelope):
         if self.gauge is not None and self.gauges is not None:
             raise fail("can't be sent together with gauges")
         return self
+
+
+# ---- invitations (patients reporting for themselves) ----
+
+
+class InvitationOptions(_Strict):
+    expires_in_hours: Annotated[StrictInt, Field(ge=1, le=168)] = 72
+
+
+class CreateInvitationRequest(_Envelope):
+    """The body is optional: no body, `{}` or `{"invitation": {}}` give the default expiry."""
+
+    invitation: InvitationOptions | None = None
+
+
+def _code(value: str) -> str:
+    # Blank is a missing code; any other text is looked up as it is (an unknown code is 404, not 422).
+    if not value.strip():
+        raise fail(BLANK)
+    return value
+
+
+class RedeemInvitationRequest(_Envelope):
+    code: Annotated[StrictStr, AfterValidator(_code)]
