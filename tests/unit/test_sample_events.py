@@ -77,6 +77,15 @@ API_EXPECTATIONS: dict[str, tuple[int, Any]] = {
     "RecordGaugesFunction.batch.json": (201, lambda b: [g["gauge_type"] for g in b["gauges"]] == ["anxiety", "pain"]),
     "DeleteGaugeFunction.json": (204, lambda b: b is None),
     "GetGaugeSummaryFunction.json": (200, lambda b: "summaries" in b and "complete_through" in b["meta"]),
+    "CreateInvitationFunction.json": (
+        201,
+        lambda b: b["invitation"]["patient_id"] == 1 and len(b["invitation"]["code"]) >= 32,
+    ),
+    "RedeemInvitationFunction.json": (404, lambda b: b == {"errors": "Invitation not found"}),
+    "GetMeFunction.json": (
+        200,
+        lambda b: b == {"user": {"id": 1, "name": "Ada Admin", "role": "admin", "clinic_id": 1, "patient_id": None}},
+    ),
     "ServeDocsFunction.json": (200, lambda b: "swagger-ui" in b),
     "ServeDocsFunction.openapi.json": (200, lambda b: b["info"]["title"] == "Patients API"),
 }
