@@ -73,7 +73,9 @@ def main() -> None:
         f"  export AWS_ENDPOINT_URL_DYNAMODB={endpoint} TABLE_NAME={table_name or tables[0]} "
         f"AWS_DEFAULT_REGION={REGION} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local",
         "",
-        f"The same, and the demo tokens as ADMIN_TOKEN, SUPERVISOR_TOKEN, PROVIDER_TOKEN: source {ENV_FILE}",
+        "The patient token belongs to a patient user of the first demo patient (PATIENT_ID): it reaches that",
+        "record only.",
+        f"The same, and the demo tokens as ADMIN_TOKEN, SUPERVISOR_TOKEN, PROVIDER_TOKEN, PATIENT_TOKEN: source {ENV_FILE}",
         f'Try: curl -H "X-User-Token: $ADMIN_TOKEN" {url}/v1/patients',
         "Ctrl-C to stop.",
         "",
