@@ -29,5 +29,8 @@ MINIMUM: dict[str, tuple[int, str]] = {
     "RecordGaugesFunction": (6, "guard, lock, id block, write, save, audit"),
     "DeleteGaugeFunction": (4, "guard, gauge by id (index query), transaction, audit"),
     "GetGaugeSummaryFunction": (4, "guard, summaries query, job checkpoint, audit"),
+    "CreateInvitationFunction": (3, "guard, invitation put, audit"),
+    "RedeemInvitationFunction": (4, "invitation (one read, whatever the code), id block, transaction, audit"),
+    "GetMeFunction": (1, "the user"),
     "ServeDocsFunction": (0, "no table"),
 }

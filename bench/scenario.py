@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from clinic import accounts, care_teams, clock, gauges, patients, summaries
+from clinic import accounts, care_teams, clock, gauges, patient_users, patients, summaries
 from clinic.access import Caller
 from clinic.models import NewGauge, NewPatient
 
@@ -34,6 +34,7 @@ class World:
     add_pool: list[int] = field(default_factory=list)  # patients the supervisor is not on yet
     remove_pool: list[int] = field(default_factory=list)  # patients the supervisor is on
     gauge_pool: list[int] = field(default_factory=list)  # gauges of the measured patient to delete
+    invitation_pool: list[str] = field(default_factory=list)  # codes of the measured patient to redeem
 
     @property
     def admin(self) -> dict[str, Any]:
@@ -83,6 +84,7 @@ def seed(repetitions: int) -> World:
     gauges.record(creator, main, history)
     doomed = [NewGauge(gauge_type="mood", value=5) for _ in range(repetitions)]
     world.gauge_pool = [g["id"] for g in gauges.record(creator, main, doomed)]
+    world.invitation_pool = [patient_users.invite(creator, main)["code"] for _ in range(repetitions)]
     summaries.run_job(full=True)  # the checkpoint exists, so the scheduled job is incremental from here
     return world
 
@@ -128,6 +130,11 @@ def request(function_id: str, world: World, rep: int) -> dict[str, Any]:
         "DeleteGaugeFunction": lambda: _api("DELETE", f"/v1/patients/{pid}/gauges/{world.gauge_pool[rep]}", world),
         "GetGaugeSummaryFunction": lambda: _api("GET", f"/v1/patients/{pid}/gauges/summary", world),
         "ServeDocsFunction": lambda: events.make_event("GET", "/v1/docs"),
+        # Invitations: not idempotent (a replay would keep the code), so no Idempotency-Key.
+        "CreateInvitationFunction": lambda: _api("POST", f"/v1/patients/{pid}/invitations", world, body={}),
+        "RedeemInvitationFunction": lambda: events.make_event(
+            "POST", "/v1/invitations/redeem", body={"code": world.invitation_pool[rep]}
+        ),
     }
     if function_id in builders:
         return builders[function_id]()
