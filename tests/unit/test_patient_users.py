@@ -514,3 +514,23 @@ def test_patients_admin_prints_an_invitation_code(client: Client, c: Clinic, cap
     # Patient users come from invitations only.
     with pytest.raises(SystemExit):
         admin_cli.main(["users", "create", "--clinic", "1", "--role", "patient", "--name", "X"])
+
+
+def test_a_failed_audit_write_does_not_lose_the_redeemed_token(
+    client: Client, c: Clinic, monkeypatch: Any, service_log: Any
+) -> None:
+    """The code is spent by the transaction: the answer must still carry the token."""
+    from clinic import audit
+
+    code = invite(client, c.provider, c.record["id"]).body["invitation"]["code"]
+
+    def broken(*_: Any, **__: Any) -> None:
+        raise RuntimeError("audit table unavailable")
+
+    monkeypatch.setattr(audit, "record", broken)
+    reply = redeem(client, code)
+    assert reply.status == 201, reply.text
+    monkeypatch.undo()
+    assert client.get("/v1/me", token=reply.body["token"]).status == 200
+    assert '"audit write failed"' in service_log.getvalue()
+    assert code not in service_log.getvalue() and reply.body["token"] not in service_log.getvalue()
