@@ -176,19 +176,7 @@ def _audit(app: APIGatewayRestResolver, action: Action | None, route: str, statu
             patient_ids=ids,
         )
     except Exception as error:
-        logger.error(
-            "audit write failed",
-            extra={
-                "error_type": type(error).__name__,
-                "audit": {
-                    "user_id": who.user_id,
-                    "role": who.role,
-                    "action": label,
-                    "route": route,
-                    "patient_ids": ids,
-                },
-            },
-        )
+        audit.log_failed_write(error, who, action=label, route=route, patient_ids=ids)
         if event.http_method == "GET":
             raise
 

@@ -18,7 +18,6 @@ from clinic import audit, clock, ids, patient_user_store, store
 from clinic.access import PATIENT_ROLE, Caller
 from clinic.accounts import TOKEN_BYTES, AccountError, hash_token
 from clinic.errors import NotFound, ValidationFailed
-from clinic.logger import logger
 
 CODE_BYTES = 32  # 256 bits, 43 URL-safe characters
 DEFAULT_EXPIRY_HOURS = 72
@@ -107,19 +106,13 @@ def redeem(code: Any, *, request_id: str = "") -> dict[str, Any]:
             patient_ids=[user["patient_id"]],
         )
     except Exception as error:
-        # The code is spent: failing now would lose the only copy of the token. The log line carries the
-        # audit event itself (ids only), as clinic.http does for a change already made.
-        logger.error(
-            "audit write failed",
-            extra={
-                "error_type": type(error).__name__,
-                "audit": {
-                    "user_id": user["id"],
-                    "role": PATIENT_ROLE,
-                    "action": "redeem_invitation",
-                    "patient_ids": [user["patient_id"]],
-                },
-            },
+        # The code is spent: failing now would lose the only copy of the token (as for a change already made).
+        audit.log_failed_write(
+            error,
+            caller,
+            action="redeem_invitation",
+            route="POST /v1/invitations/redeem",
+            patient_ids=[user["patient_id"]],
         )
     return {"token": token, "user": {"id": user["id"], "role": PATIENT_ROLE, "patient_id": user["patient_id"]}}
 
