@@ -525,3 +525,9 @@ def test_a_failed_audit_write_does_not_lose_the_redeemed_token(
     assert client.get("/v1/me", token=reply.body["token"]).status == 200
     assert '"audit write failed"' in service_log.getvalue()
     assert code not in service_log.getvalue() and reply.body["token"] not in service_log.getvalue()
+
+
+@pytest.mark.parametrize("body", [[1], "text", 3, True])
+def test_an_invitation_body_that_is_not_an_object_is_refused(client: Client, c: Clinic, body: Any) -> None:
+    reply = invite(client, c.admin, c.record["id"], body)
+    assert (reply.status, reply.body) == (422, {"errors": {"invitation": ["must be an object"]}})

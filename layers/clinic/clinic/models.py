@@ -304,6 +304,14 @@ class CreateInvitationRequest(_Envelope):
 
     invitation: InvitationOptions | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _wrapper(cls, data: Any) -> Any:
+        # No body at all is the defaults (the route takes None); a body that is not an object is refused.
+        if not isinstance(data, dict):
+            raise fail("must be an object")
+        return data
+
 
 def _code(value: str) -> str:
     # Blank is a missing code; any other text is looked up as it is (an unknown code is 404, not 422).
@@ -313,4 +321,5 @@ def _code(value: str) -> str:
 
 
 class RedeemInvitationRequest(_Envelope):
-    code: Annotated[StrictStr, AfterValidator(_code)]
+    # The document states the blank rule (one non-space character), for the OpenAPI document only.
+    code: Annotated[StrictStr, AfterValidator(_code), Field(json_schema_extra={"minLength": 1, "pattern": r"\S"})]
