@@ -45,5 +45,8 @@ MINIMUM: dict[str, tuple[int, str]] = {
         "guard, assessment by id (index query), the assessment, latest entry, the type's newest 3, transaction, audit",
     ),
     "GetGaugeSummaryFunction": (4, "guard, summaries query, job checkpoint, audit"),
+    "CreateInvitationFunction": (3, "guard, invitation put, audit"),
+    "RedeemInvitationFunction": (4, "invitation (one read, whatever the code), id block, transaction, audit"),
+    "GetMeFunction": (1, "the user"),
     "ServeDocsFunction": (0, "no table"),
 }

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from clinic import accounts, assessments, care_teams, clock, gauges, patients, summaries
+from clinic import accounts, assessments, care_teams, clock, gauges, patient_users, patients, summaries
 from clinic.access import Caller
 from clinic.models import NewAssessment, NewGauge, NewPatient
 
@@ -36,6 +36,7 @@ class World:
     gauge_pool: list[int] = field(default_factory=list)  # gauges of the measured patient to delete
     assessment_id: int = 0  # an assessment of the measured patient
     assessment_pool: list[int] = field(default_factory=list)  # assessments of the measured patient to delete
+    invitation_pool: list[str] = field(default_factory=list)  # codes of the measured patient to redeem
 
     @property
     def admin(self) -> dict[str, Any]:
@@ -98,6 +99,7 @@ def seed(repetitions: int) -> World:
         assessments.record(creator, main, NewAssessment(instrument="gad7", answers=[1] * 7))["id"]
         for _ in range(repetitions)
     ]
+    world.invitation_pool = [patient_users.invite(creator, main)["code"] for _ in range(repetitions)]
     summaries.run_job(full=True)  # the checkpoint exists, so the scheduled job is incremental from here
     return world
 
@@ -150,6 +152,11 @@ def request(function_id: str, world: World, rep: int) -> dict[str, Any]:
             "DELETE", f"/v1/patients/{pid}/assessments/{world.assessment_pool[rep]}", world
         ),
         "ServeDocsFunction": lambda: events.make_event("GET", "/v1/docs"),
+        # Invitations: not idempotent (a replay would keep the code), so no Idempotency-Key.
+        "CreateInvitationFunction": lambda: _api("POST", f"/v1/patients/{pid}/invitations", world, body={}),
+        "RedeemInvitationFunction": lambda: events.make_event(
+            "POST", "/v1/invitations/redeem", body={"code": world.invitation_pool[rep]}
+        ),
     }
     if function_id in builders:
         return builders[function_id]()

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from clinic import accounts, assessments, clock, instruments, latest, patients, store
+from clinic import accounts, assessments, clock, instruments, latest, patient_users, patients, store
 from clinic.access import Caller
 from clinic.models import DEFAULT_SCALES, NewAssessment, NewPatient
 
@@ -57,7 +57,8 @@ DEMO_PATIENTS = [
 
 
 def seed_demo(gauge_days: int | None = None) -> dict[str, Any]:
-    """Creates the demo clinic and returns its ids and the three users' tokens (shown once).
+    """Creates the demo clinic and returns its ids and the tokens (shown once) of its three staff users and
+    of a patient user of the first demo patient (made by redeeming an invitation, as a patient's app does).
 
     `gauge_days`: how many days of gauges each patient gets (default DAYS; 0 for none).
     """
@@ -67,12 +68,21 @@ def seed_demo(gauge_days: int | None = None) -> dict[str, Any]:
     provider = accounts.create_user(clinic["id"], "provider", "Dr. Pat Provider", supervisor_id=supervisor["id"])
     creator = Caller(user_id=provider["id"], clinic_id=clinic["id"], role="provider")
     created = [patients.create(creator, NewPatient(**fields)) for fields in DEMO_PATIENTS]
+    redeemed = patient_users.redeem(patient_users.invite(creator, created[0])["code"])
     return {
         "clinic_id": clinic["id"],
-        "users": {"admin": admin["id"], "supervisor": supervisor["id"], "provider": provider["id"]},
+        "users": {
+            "admin": admin["id"],
+            "supervisor": supervisor["id"],
+            "provider": provider["id"],
+            "patient": redeemed["user"]["id"],
+        },
         "tokens": {
-            role: accounts.issue_token(user["id"])["token"]
-            for role, user in (("admin", admin), ("supervisor", supervisor), ("provider", provider))
+            **{
+                role: accounts.issue_token(user["id"])["token"]
+                for role, user in (("admin", admin), ("supervisor", supervisor), ("provider", provider))
+            },
+            "patient": redeemed["token"],
         },
         "patient_ids": [p["id"] for p in created],
         "gauges": seed_gauges(created, creator.user_id, DAYS if gauge_days is None else gauge_days),

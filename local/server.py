@@ -277,7 +277,9 @@ def _announce(
         f"AWS_DEFAULT_REGION={region} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local "
         + " ".join(f"{k}={v}" for k, v in api_gateway.items()),
         "",
-        f"The same, and the demo tokens as ADMIN_TOKEN, SUPERVISOR_TOKEN, PROVIDER_TOKEN: source {env_file}",
+        "The patient token belongs to a patient user of the first demo patient (PATIENT_ID): it reaches that",
+        "record only.",
+        f"The same, and the demo tokens as ADMIN_TOKEN, SUPERVISOR_TOKEN, PROVIDER_TOKEN, PATIENT_TOKEN: source {env_file}",
         f'Try: curl -H "X-User-Token: $ADMIN_TOKEN" {url}/v1/patients',
         "Ctrl-C to stop.",
         "",

@@ -19,7 +19,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from clinic import accounts, authorizer_cache, settings
+from clinic import accounts, authorizer_cache, patient_users, settings
 from clinic.errors import ApiError, ValidationFailed
 
 
@@ -76,6 +76,12 @@ def _parser() -> argparse.ArgumentParser:
     activate = users.add_parser("activate", help="reactivate a user (issue them a new token)")
     activate.add_argument("--user", type=int, required=True)
     activate.set_defaults(run=lambda a: accounts.set_active(a.user, True))
+
+    invitations = groups.add_parser("invitations").add_subparsers(dest="command", required=True)
+    invite = invitations.add_parser("create", help="an invitation code for a patient's app (printed once)")
+    invite.add_argument("--patient", type=int, required=True)
+    invite.add_argument("--expires-in-hours", type=int, default=72, help="1 to 168 (default 72)")
+    invite.set_defaults(run=lambda a: patient_users.invite_as_operator(a.patient, a.expires_in_hours))
 
     care_team = groups.add_parser("care-team").add_subparsers(dest="command", required=True)
     for command, helptext in (("add", "put a user on a patient's care team"), ("remove", "take a user off it")):

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import boto3
 import pytest
 import requests
-from clinic import accounts, patients, settings
+from clinic import accounts, patient_users, patients, settings
 from clinic.access import Caller
 from clinic.models import NewPatient
 from moto import mock_aws
@@ -123,10 +123,11 @@ class User:
     role: str
     name: str
     token: str
+    patient_id: int | None = None  # the record of a patient user
 
     @property
     def caller(self) -> Caller:
-        return Caller(user_id=self.id, clinic_id=self.clinic_id, role=self.role)
+        return Caller(user_id=self.id, clinic_id=self.clinic_id, role=self.role, patient_id=self.patient_id)
 
 
 def clinic(name: str = "Clinic") -> int:
@@ -137,6 +138,12 @@ def user(clinic_id: int, role: str, name: str | None = None, supervisor: User | 
     name = name or f"{role.title()} of {clinic_id}"
     created = accounts.create_user(clinic_id, role, name, supervisor.id if supervisor else None)
     return User(created["id"], clinic_id, role, name, accounts.issue_token(created["id"])["token"])
+
+
+def patient_user(by: User, record: dict[str, Any]) -> User:
+    """A patient user of `record`, made the way a patient's app gets one: `by` invites, the code is redeemed."""
+    redeemed = patient_users.redeem(patient_users.invite(by.caller, record)["code"])
+    return User(redeemed["user"]["id"], record["clinic_id"], "patient", "", redeemed["token"], record["id"])
 
 
 def patient(by: User | Caller, first_name: str = "Pat", last_name: str = "Doe", **fields: Any) -> dict[str, Any]:

@@ -49,7 +49,7 @@ def generate(template: dict[str, Any] | None = None) -> dict[str, Any]:
         description=openapi.DESCRIPTION,
         # Relative to the document (…/{stage}/v1/openapi.json): the stage root in AWS, the server root locally.
         servers=[Server(url="..", description="This API (the stage that serves this document)")],
-        tags=["patients", "gauges", "care teams", "documentation"],
+        tags=["patients", "gauges", "care teams", "patient users", "users", "documentation"],
         on_conflict="error",
     )
     with warnings.catch_warnings():

@@ -22,6 +22,8 @@ GAUGE = 1
 ASSESSMENT = 1
 # Not a real token: issue one with `patients-admin tokens issue --user 1` and paste it here to authorize.
 TOKEN_PLACEHOLDER = "paste-a-token-from-patients-admin-tokens-issue"
+# Not a real code either: `patients-admin invitations create --patient 1` prints one.
+INVITATION_PLACEHOLDER = "paste-a-code-from-patients-admin-invitations-create"
 
 _FIXED_TIME = 1698400800  # 2023-10-27T10:00:00Z
 _FIXED_CONTEXT = {
@@ -95,6 +97,17 @@ API_EVENTS: list[tuple[str, str, str, str, Any, dict[str, str]]] = [
     ("ListAssessmentsFunction", "", "GET", f"/v1/patients/{PATIENT}/assessments?instrument=phq9", None, {}),
     ("GetAssessmentFunction", "", "GET", f"/v1/patients/{PATIENT}/assessments/{ASSESSMENT}", None, {}),
     ("DeleteAssessmentFunction", "", "DELETE", f"/v1/patients/{PATIENT}/assessments/{ASSESSMENT}", None, {}),
+    (
+        "CreateInvitationFunction",
+        "",
+        "POST",
+        f"/v1/patients/{PATIENT}/invitations",
+        {"invitation": {"expires_in_hours": 48}},
+        {},
+    ),
+    # A made-up code (a real one works once): the answer is the contract's 404.
+    ("RedeemInvitationFunction", "", "POST", "/v1/invitations/redeem", {"code": INVITATION_PLACEHOLDER}, {}),
+    ("GetMeFunction", "", "GET", "/v1/me", None, {}),
     ("ServeDocsFunction", "", "GET", "/v1/docs", None, {}),
     ("ServeDocsFunction", "openapi", "GET", "/v1/openapi.json", None, {}),
 ]

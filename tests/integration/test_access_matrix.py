@@ -1,5 +1,7 @@
 """Issue 3's access matrix over HTTP against the local API: every endpoint × every kind of caller × {own-clinic
-patient, other-clinic patient, missing patient}, each cell with its exact status and body.
+patient, other-clinic patient, missing patient}, each cell with its exact status and body. Issue 13 adds the
+patient callers: the patient user of the own-clinic patient, one of another patient of the same clinic, and
+one of a patient of the other clinic.
 
 The expectations are written out literally (not computed from the policy), so a change to the access policy
 that opens or closes any one cell fails that cell's test. The world is built once for the module; cells that
@@ -32,6 +34,7 @@ from support import (
     User,
     clinic,
     patient,
+    patient_user,
     user,
 )
 
@@ -40,7 +43,7 @@ pytestmark = pytest.mark.http
 # ---- the world ----
 
 UNAUTHENTICATED = ("no_token", "unknown_token", "revoked_token", "expired_token", "deactivated_user")
-AUTHENTICATED = (
+STAFF = (
     "admin",
     "supervisor_of_provider",
     "supervisor_unrelated",
@@ -48,6 +51,9 @@ AUTHENTICATED = (
     "provider_off_team",
     "other_clinic",
 )
+# Patient users: of "own" itself, of "off" (same clinic), of "elsewhere" (the other clinic).
+PATIENT_CALLERS = ("patient_self", "patient_same_clinic", "patient_other_clinic")
+AUTHENTICATED = STAFF + PATIENT_CALLERS
 CALLERS = UNAUTHENTICATED + AUTHENTICATED
 TARGETS = ("own", "other", "missing")
 MISSING_ID = 10**9
@@ -103,7 +109,19 @@ def world(local_api: Any) -> Iterator[World]:
     inactive = patient(prov_on, "Stan", "Smart", gender="other")
     patients.update(prov_on.caller, inactive, PatientChanges(active=False), None)
     other = patient(other_admin, "Sky", "Smalls", gender="other")  # clinic B, no care team
-    labels = {"own": own, "off": off, "sups": sups, "admins": admins, "inactive": inactive, "other": other}
+    elsewhere = patient(other_admin, "Elle", "Elsewhere", gender="other")  # clinic B, its patient user's record
+    labels = {
+        "own": own,
+        "off": off,
+        "sups": sups,
+        "admins": admins,
+        "inactive": inactive,
+        "other": other,
+        "elsewhere": elsewhere,
+    }
+    patient_self = patient_user(admin, own)
+    patient_same_clinic = patient_user(admin, off)
+    patient_other_clinic = patient_user(other_admin, elsewhere)
 
     seeded = {}
     for label, creator in (("own", prov_on), ("other", other_admin)):
@@ -124,6 +142,9 @@ def world(local_api: Any) -> Iterator[World]:
             "provider_on_team": prov_on.token,
             "provider_off_team": prov_off.token,
             "other_clinic": other_admin.token,
+            "patient_self": patient_self.token,
+            "patient_same_clinic": patient_same_clinic.token,
+            "patient_other_clinic": patient_other_clinic.token,
             "revoked_second_token": second_token,
         },
         users={
@@ -133,6 +154,9 @@ def world(local_api: Any) -> Iterator[World]:
             "provider_on_team": prov_on,
             "provider_off_team": prov_off,
             "other_clinic": other_admin,
+            "patient_self": patient_self,
+            "patient_same_clinic": patient_same_clinic,
+            "patient_other_clinic": patient_other_clinic,
             "spare": spare,
         },
         ids={label: p["id"] for label, p in labels.items()},
@@ -159,25 +183,31 @@ ENDPOINTS = (
     "gauge_summary",
     "list_assessments",
     "latest_gauges",
+    "create_invitation",
 )
 
 # Own-clinic patient "own": on the care team of provider_on_team, whom supervisor_of_provider supervises.
 # Care-team management is a role question first: a provider is refused the action itself; a supervisor passes
 # the patient check (API.md lets supervisors add themselves or a provider they supervise) and is then refused
 # for a provider they do not supervise (the cells add or remove `spare`, a provider of supervisor_of_provider).
+# Patient callers: their own record allows what API.md's table allows (their PUT of `gender` is a field they may
+# not change; the gauge the delete cells set up was recorded by staff), staff-only routes are 403 action; any
+# other record is 404, whichever clinic it is in.
+NOT_PERMITTED = (422, {"errors": {"gender": ["is not permitted"]}})
 OWN: dict[str, dict[str, Any]] = {
-    #                          admin  sup_of  sup_un  on  off  other_clinic
-    "get_patient": dict(zip(AUTHENTICATED, (OK, OK, PF, OK, PF, NF), strict=True)),
-    "update_patient": dict(zip(AUTHENTICATED, (OK, OK, PF, OK, PF, NF), strict=True)),
-    "get_care_team": dict(zip(AUTHENTICATED, (OK, OK, PF, OK, PF, NF), strict=True)),
-    "add_care_team_member": dict(zip(AUTHENTICATED, (OK, OK, AF, AF, AF, NF), strict=True)),
-    "remove_care_team_member": dict(zip(AUTHENTICATED, (OK, OK, AF, AF, AF, NF), strict=True)),
-    "list_gauges": dict(zip(AUTHENTICATED, (OK, OK, PF, OK, PF, NF), strict=True)),
-    "record_gauge": dict(zip(AUTHENTICATED, (OK, OK, PF, OK, PF, NF), strict=True)),
-    "delete_gauge": dict(zip(AUTHENTICATED, (OK, OK, PF, OK, PF, NF), strict=True)),
-    "gauge_summary": dict(zip(AUTHENTICATED, (OK, OK, PF, OK, PF, NF), strict=True)),
-    "list_assessments": dict(zip(AUTHENTICATED, (OK, OK, PF, OK, PF, NF), strict=True)),
-    "latest_gauges": dict(zip(AUTHENTICATED, (OK, OK, PF, OK, PF, NF), strict=True)),
+    #                          admin  sup_of  sup_un  on  off  other_clinic  patient: self same_clinic other_clinic
+    "get_patient": dict(zip(AUTHENTICATED, (OK, OK, PF, OK, PF, NF, OK, NF, NF), strict=True)),
+    "update_patient": dict(zip(AUTHENTICATED, (OK, OK, PF, OK, PF, NF, NOT_PERMITTED, NF, NF), strict=True)),
+    "get_care_team": dict(zip(AUTHENTICATED, (OK, OK, PF, OK, PF, NF, AF, NF, NF), strict=True)),
+    "add_care_team_member": dict(zip(AUTHENTICATED, (OK, OK, AF, AF, AF, NF, AF, NF, NF), strict=True)),
+    "remove_care_team_member": dict(zip(AUTHENTICATED, (OK, OK, AF, AF, AF, NF, AF, NF, NF), strict=True)),
+    "list_gauges": dict(zip(AUTHENTICATED, (OK, OK, PF, OK, PF, NF, OK, NF, NF), strict=True)),
+    "record_gauge": dict(zip(AUTHENTICATED, (OK, OK, PF, OK, PF, NF, OK, NF, NF), strict=True)),
+    "delete_gauge": dict(zip(AUTHENTICATED, (OK, OK, PF, OK, PF, NF, AF, NF, NF), strict=True)),
+    "gauge_summary": dict(zip(AUTHENTICATED, (OK, OK, PF, OK, PF, NF, OK, NF, NF), strict=True)),
+    "create_invitation": dict(zip(AUTHENTICATED, (OK, OK, PF, OK, PF, NF, AF, NF, NF), strict=True)),
+    "list_assessments": dict(zip(AUTHENTICATED, (OK, OK, PF, OK, PF, NF, OK, NF, NF), strict=True)),
+    "latest_gauges": dict(zip(AUTHENTICATED, (OK, OK, PF, OK, PF, NF, OK, NF, NF), strict=True)),
 }
 # Clinic B's patient: invisible to everyone of clinic A; its own clinic's admin may do everything, but cannot put
 # a user of clinic A on its care team (nor remove one that is not on it).
@@ -199,7 +229,7 @@ VISIBLE = {
     "supervisor_unrelated": {"off", "sups"},
     "provider_on_team": {"own"},
     "provider_off_team": {"off"},
-    "other_clinic": {"other"},
+    "other_clinic": {"other", "elsewhere"},
 }
 VISIBLE_INACTIVE = {
     "admin": {"inactive"},
@@ -230,7 +260,9 @@ def cells() -> list[Any]:
 # ---- requests, with per-cell setup and cleanup ----
 
 
-def _expected_success(world: World, endpoint: str, target: str, reply: Reply, pid: int, label: str) -> None:
+def _expected_success(
+    world: World, endpoint: str, caller: str, target: str, reply: Reply, pid: int, label: str
+) -> None:
     created = world.presented[label]
     if endpoint in ("get_patient", "update_patient"):
         assert reply.status == 200, reply.text
@@ -255,14 +287,22 @@ def _expected_success(world: World, endpoint: str, target: str, reply: Reply, pi
     elif endpoint == "record_gauge":
         assert reply.status == 201, reply.text
         body = reply.body
-        assert {k: body[k] for k in ("patient_id", "gauge_type", "value", "scale_min", "scale_max", "notes")} == {
+        keys = ("patient_id", "gauge_type", "value", "scale_min", "scale_max", "notes", "source", "recorded_by")
+        assert {k: body[k] for k in keys} == {
             "patient_id": pid,
             "gauge_type": "mood",
             "value": 5,
             "scale_min": 1,
             "scale_max": 10,
             "notes": None,
+            "source": "patient" if caller in PATIENT_CALLERS else "staff",
+            "recorded_by": world.users[caller].id,
         }
+    elif endpoint == "create_invitation":
+        assert reply.status == 201, reply.text
+        assert set(reply.body["invitation"]) == {"code", "patient_id", "expires_at"}
+        assert reply.body["invitation"]["patient_id"] == pid
+        assert len(reply.body["invitation"]["code"]) >= 32
     elif endpoint == "gauge_summary":
         checkpoint = store.get_checkpoint(summaries.JOB)
         through = checkpoint["through"] if checkpoint else None
@@ -315,6 +355,8 @@ def _request(world: World, endpoint: str, pid: int, token: str | None, gauge_id:
         return client.get(f"{base}/assessments", token=token)
     if endpoint == "latest_gauges":
         return client.get(f"{base}/gauges/latest", token=token)
+    if endpoint == "create_invitation":
+        return client.post(f"{base}/invitations", token=token)
     raise AssertionError(endpoint)
 
 
@@ -356,7 +398,7 @@ def test_cell(world: World, endpoint: str, caller: str, target: str, expected: A
                 gauges.delete(current, str(extra))
 
     if expected == OK:
-        _expected_success(world, endpoint, target, reply, pid, label)
+        _expected_success(world, endpoint, caller, target, reply, pid, label)
         if endpoint == "delete_gauge":
             assert gauges_after == [g for g in gauges_before if g != gauge_id]
         if endpoint == "record_gauge":
@@ -381,6 +423,9 @@ def test_create_cell(world: World, caller: str) -> None:
     )
     if caller in UNAUTHENTICATED:
         assert (reply.status, reply.body) == (401, UNAUTHORIZED)
+        return
+    if caller in PATIENT_CALLERS:
+        assert (reply.status, reply.body) == (403, ACTION_FORBIDDEN)
         return
     assert reply.status == 201, reply.text
     assert (reply.body["first_name"], reply.body["last_name"]) == ("Created", f"Zz {caller}")
@@ -421,6 +466,9 @@ def test_list_cell(world: World, caller: str) -> None:
     if caller in UNAUTHENTICATED:
         assert (reply.status, reply.body) == (401, UNAUTHORIZED)
         return
+    if caller in PATIENT_CALLERS:
+        assert (reply.status, reply.body) == (403, ACTION_FORBIDDEN)
+        return
     assert reply.status == 200, reply.text
     ids = [p["id"] for p in reply.body["patients"]]
     assert len(ids) == len(set(ids))
@@ -441,7 +489,7 @@ SEARCH_SM = {  # search "sm" with status=all: the fixed patients' last names all
 }
 
 
-@pytest.mark.parametrize("caller", AUTHENTICATED)
+@pytest.mark.parametrize("caller", STAFF)
 def test_search_and_cursor_pages_stay_within_access(world: World, caller: str) -> None:
     expected = {world.ids[label] for label in SEARCH_SM[caller]}
     for status, page_size in (("all", 1), ("active", 100), ("inactive", 100)):
@@ -514,6 +562,34 @@ def walk_first_cursor(world: World, caller: str) -> str:
     cursor = reply.body["meta"]["next_cursor"]
     assert cursor, reply.text
     return cursor
+
+
+# ---- who am I, and the one public route of issue 13 ----
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_me_cell(world: World, caller: str) -> None:
+    reply = world.client.get("/v1/me", token=world.tokens[caller])
+    if caller in UNAUTHENTICATED:
+        assert (reply.status, reply.body) == (401, UNAUTHORIZED)
+        return
+    who = world.users[caller]
+    bound = {"patient_self": "own", "patient_same_clinic": "off", "patient_other_clinic": "elsewhere"}.get(caller)
+    expected = {
+        "id": who.id,
+        "name": None if bound else who.name,
+        "role": who.role,
+        "clinic_id": who.clinic_id,
+        "patient_id": world.ids[bound] if bound else None,
+    }
+    assert (reply.status, reply.body) == (200, {"user": expected})
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_redeem_cell(world: World, caller: str) -> None:
+    """The route needs no token, and no token changes its answer: only the code counts."""
+    reply = world.client.post("/v1/invitations/redeem", {"code": secrets.token_urlsafe(32)}, token=world.tokens[caller])
+    assert (reply.status, reply.body) == (404, {"errors": "Invitation not found"})
 
 
 # ---- token lifecycle over HTTP ----

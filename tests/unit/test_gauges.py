@@ -46,6 +46,8 @@ def test_record_one_gauge_with_defaults(clinic: Clinic) -> None:
         "scale_max": 10,
         "recorded_at": NOW,
         "notes": None,
+        "source": "staff",
+        "recorded_by": clinic.caller.user_id,
         "created_at": NOW,
     }
     assert isinstance(gauge["id"], int) and gauge["id"] > 0

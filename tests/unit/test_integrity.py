@@ -444,7 +444,7 @@ def test_every_read_and_change_of_a_patient_is_audited_without_phi(clinic: dict[
         ("read", "GET", "/v1/patients/{id}/gauges/summary"),
         ("change", "DELETE", "/v1/patients/{id}/gauges/{gauge_id}"),
         ("manage_care_team", "POST", "/v1/patients/{id}/care_team"),
-        ("read", "GET", "/v1/patients/{id}/care_team"),
+        ("read_care_team", "GET", "/v1/patients/{id}/care_team"),
         ("manage_care_team", "DELETE", "/v1/patients/{id}/care_team/{user_id}"),
     ]
     events = _events(pid)

@@ -33,10 +33,19 @@ CONTRACT_ROUTES = {
     ("GET", "/v1/patients/{id}/assessments/{assessment_id}"),
     ("DELETE", "/v1/patients/{id}/assessments/{assessment_id}"),
     ("GET", "/v1/patients/{id}/gauges/latest"),
+    ("POST", "/v1/patients/{id}/invitations"),
+    ("POST", "/v1/invitations/redeem"),
+    ("GET", "/v1/me"),
     ("GET", "/v1/openapi.json"),
     ("GET", "/v1/docs"),
 }
-PUBLIC = {("GET", "/v1/openapi.json"), ("GET", "/v1/docs"), ("GET", "/v1/docs/{asset}")}
+# The docs, and the redemption of an invitation (the code is the credential).
+PUBLIC = {
+    ("GET", "/v1/openapi.json"),
+    ("GET", "/v1/docs"),
+    ("GET", "/v1/docs/{asset}"),
+    ("POST", "/v1/invitations/redeem"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +106,16 @@ def test_responses_and_bodies_are_the_contracts(document: dict[str, Any]) -> Non
     for status in ("400", "413", "415", "429", "503"):
         assert schema(("POST", "/v1/patients"), status) == {"$ref": ref + "Error"}
     assert "Retry-After" in ops[("POST", "/v1/patients")]["responses"]["503"]["headers"]
+    # Issue 13: invitations, their redemption (no 401: no token), who am I; gauges say who recorded them.
+    assert schema(("POST", "/v1/patients/{id}/invitations"), "201") == {"$ref": ref + "InvitationCreated"}
+    assert schema(("POST", "/v1/invitations/redeem"), "201") == {"$ref": ref + "Redemption"}
+    assert "401" not in ops[("POST", "/v1/invitations/redeem")]["responses"]
+    redeem_404 = ops[("POST", "/v1/invitations/redeem")]["responses"]["404"]["content"]["application/json"]
+    assert redeem_404["examples"]["error"]["value"] == {"errors": "Invitation not found"}
+    assert schema(("GET", "/v1/me"), "200") == {"$ref": ref + "MeResponse"}
+    gauge = document["components"]["schemas"]["Gauge"]
+    assert gauge["properties"]["source"]["enum"] == ["patient", "staff"]
+    assert {"source", "recorded_by"} <= set(gauge["required"])
 
     schemas = document["components"]["schemas"]
     patient = schemas["Patient"]

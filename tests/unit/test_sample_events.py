@@ -88,6 +88,15 @@ API_EXPECTATIONS: dict[str, tuple[int, Any]] = {
     "ListAssessmentsFunction.json": (200, lambda b: b["assessments"] == []),  # the demo's is a GAD-7
     "GetAssessmentFunction.json": (200, lambda b: (b["id"], b["instrument"], b["total"]) == (1, "gad7", 7)),
     "DeleteAssessmentFunction.json": (204, lambda b: b is None),
+    "CreateInvitationFunction.json": (
+        201,
+        lambda b: b["invitation"]["patient_id"] == 1 and len(b["invitation"]["code"]) >= 32,
+    ),
+    "RedeemInvitationFunction.json": (404, lambda b: b == {"errors": "Invitation not found"}),
+    "GetMeFunction.json": (
+        200,
+        lambda b: b == {"user": {"id": 1, "name": "Ada Admin", "role": "admin", "clinic_id": 1, "patient_id": None}},
+    ),
     "ServeDocsFunction.json": (200, lambda b: "swagger-ui" in b),
     "ServeDocsFunction.openapi.json": (200, lambda b: b["info"]["title"] == "Patients API"),
 }

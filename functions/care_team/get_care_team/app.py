@@ -5,7 +5,7 @@ from clinic.access import Action
 from clinic.http import api, guarded_patient, handler, json_response
 from clinic.openapi import CareTeam, operation
 
-app = api(patient=Action.READ)
+app = api(patient=Action.READ_CARE_TEAM)
 
 
 @app.get(

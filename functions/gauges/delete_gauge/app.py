@@ -3,7 +3,7 @@
 from aws_lambda_powertools.event_handler import Response
 from clinic import gauges
 from clinic.access import Action
-from clinic.http import api, guarded_patient, handler
+from clinic.http import api, caller, guarded_patient, handler
 from clinic.openapi import operation
 
 app = api(patient=Action.CHANGE)
@@ -14,7 +14,7 @@ app = api(patient=Action.CHANGE)
     **operation("Delete a gauge", tag="gauges", status=204, errors=(403, 404, 409)),
 )
 def delete_gauge(id: str, gauge_id: str):
-    gauges.delete(guarded_patient(app), gauge_id)
+    gauges.delete(guarded_patient(app), gauge_id, by=caller(app))
     return Response(status_code=204)
 
 

@@ -4,11 +4,12 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from clinic import patients
+from clinic.access import Action
 from clinic.http import api, caller, handler, json_response
 from clinic.models import CreatePatientRequest
 from clinic.openapi import PATIENT_RULES, Patient, operation
 
-app = api(body="patient", idempotent=True, audit_ids="id")
+app = api(clinic=Action.CREATE_PATIENT, body="patient", idempotent=True, audit_ids="id")
 
 
 @app.post(
@@ -19,7 +20,7 @@ app = api(body="patient", idempotent=True, audit_ids="id")
         status=201,
         model=Patient,
         headers=("Location", "ETag"),
-        errors=(400, 413, 415, 422),
+        errors=(400, 403, 413, 415, 422),
         rules=PATIENT_RULES,
     ),
 )

@@ -4,15 +4,17 @@ from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from clinic import patients
+from clinic.access import Action
 from clinic.cursors import CURSOR, CURSOR_PATTERN, MAX_PAGE
 from clinic.http import api, caller, handler, json_response
 from clinic.openapi import CURSOR_RULES, PatientList, operation, parameter_schema
 
-app = api(audit_ids="patients[].id")
+app = api(clinic=Action.LIST_PATIENTS, audit_ids="patients[].id")
 
 
 @app.get(
-    "/v1/patients", **operation("List patients", tag="patients", model=PatientList, errors=(422,), rules=CURSOR_RULES)
+    "/v1/patients",
+    **operation("List patients", tag="patients", model=PatientList, errors=(403, 422), rules=CURSOR_RULES),
 )
 def list_patients(
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,

@@ -10,7 +10,7 @@ from clinic.http import api, caller, guarded_patient, handler, json_response
 from clinic.models import UpdatePatientRequest
 from clinic.openapi import PATIENT_RULES, Patient, operation, parameter_schema
 
-app = api(patient=Action.CHANGE, body="patient")
+app = api(patient=Action.CHANGE, body="patient", body_rule=patients.fields_a_patient_may_not_change)
 
 
 @app.put(

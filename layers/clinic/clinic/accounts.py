@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from clinic import clock, ids, store
-from clinic.access import ROLES, Caller
+from clinic.access import STAFF_ROLES, Caller
 
 TOKEN_BYTES = 32  # 43 URL-safe characters
 MAX_TOKEN_DAYS = 3650  # a token may live ten years at most (and the expiry stays a representable date)
@@ -30,8 +30,9 @@ def create_clinic(name: str) -> dict[str, Any]:
 
 
 def create_user(clinic_id: int, role: str, name: str, supervisor_id: int | None = None) -> dict[str, Any]:
-    if role not in ROLES:
-        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+    # Patient users are made only by redeeming an invitation (clinic.patient_users), bound to their record.
+    if role not in STAFF_ROLES:
+        raise AccountError(f"role must be one of {', '.join(STAFF_ROLES)}")
     if store.get_clinic(clinic_id) is None:
         raise AccountError(f"clinic {clinic_id} does not exist")
     if supervisor_id is not None:
@@ -112,4 +113,4 @@ def authenticate(token: str | None) -> Caller | None:
     user = store.get_user(record["user_id"])
     if user is None or not user.get("active", False):
         return None
-    return Caller(user_id=user["id"], clinic_id=user["clinic_id"], role=user["role"])
+    return Caller(user_id=user["id"], clinic_id=user["clinic_id"], role=user["role"], patient_id=user.get("patient_id"))

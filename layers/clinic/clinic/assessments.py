@@ -10,17 +10,12 @@ from typing import TYPE_CHECKING, Any
 from clinic import clock, cursors, ids, instruments, latest, store_assessments
 from clinic.access import Caller, may_delete
 from clinic.errors import Forbidden, NotFound
-from clinic.gauges import day_bounds, parse_range, zone
+from clinic.gauges import day_bounds, parse_range, source_of, zone
 
 if TYPE_CHECKING:
     from clinic.models import NewAssessment
 
 NOT_FOUND = "Assessment not found"
-
-
-def source_of(caller: Caller) -> str:
-    """`patient` when patients report for themselves (issue 13's role), else `staff`."""
-    return "patient" if caller.role == "patient" else "staff"
 
 
 def present(a: Mapping[str, Any]) -> dict[str, Any]:

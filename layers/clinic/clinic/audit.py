@@ -14,6 +14,7 @@ from typing import Any
 
 from clinic import clock, store
 from clinic.access import Caller
+from clinic.logger import logger
 from clinic.settings import settings
 
 
@@ -48,6 +49,24 @@ def record(
     ]
     store.put_audit_events(events, expires_at)
     return len(events)
+
+
+def log_failed_write(error: Exception, caller: Caller, *, action: str, route: str, patient_ids: list[int]) -> None:
+    """The error line of an audit write that failed after a change was made: it carries the audit event
+    itself (ids only), so the function's log group holds it."""
+    logger.error(
+        "audit write failed",
+        extra={
+            "error_type": type(error).__name__,
+            "audit": {
+                "user_id": caller.user_id,
+                "role": caller.role,
+                "action": action,
+                "route": route,
+                "patient_ids": patient_ids,
+            },
+        },
+    )
 
 
 def trail(patient_id: int, *, since: str | None = None) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from clinic import clock, cursors, ids, instruments, latest, store
 from clinic.access import Caller
-from clinic.errors import Conflict, NotFound, ValidationFailed
+from clinic.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 if TYPE_CHECKING:  # the summary job never loads the request models (pydantic): a faster cold start
     from clinic.models import NewGauge
@@ -30,8 +30,16 @@ def present(gauge: Mapping[str, Any]) -> dict[str, Any]:
         "scale_max": _number(gauge["scale_max"]),
         "recorded_at": gauge["recorded_at"],
         "notes": gauge.get("notes"),
+        # Gauges stored before issue 13 carry only `created_by`, and only staff could record them then.
+        "source": gauge.get("source") or "staff",
+        "recorded_by": gauge.get("recorded_by", gauge.get("created_by")),
         "created_at": gauge["created_at"],
     }
+
+
+def source_of(caller: Caller) -> str:
+    """`patient` for what a patient's own app records, `staff` for everything else."""
+    return "patient" if caller.is_patient else "staff"
 
 
 def zone(patient: Mapping[str, Any]) -> ZoneInfo:
@@ -83,6 +91,8 @@ def record(caller: Caller, patient: Mapping[str, Any], new: list[NewGauge]) -> l
             "notes": g.notes,
             "created_at": now,
             "created_by": caller.user_id,
+            "source": source_of(caller),
+            "recorded_by": caller.user_id,
         }
         for g in new
     ]
@@ -147,8 +157,11 @@ def list_gauges(
     return {"gauges": [present(g) for g in page_rows], "meta": meta}
 
 
-def delete(patient: Mapping[str, Any], gauge_id: str) -> None:
-    """Removes a gauge recorded by mistake; the summary job sees the deletion and recounts its day."""
+def delete(patient: Mapping[str, Any], gauge_id: str, by: Caller | None = None) -> None:
+    """Removes a gauge recorded by mistake; the summary job sees the deletion and recounts its day.
+
+    `by`: the caller; a patient user may delete only what they recorded themselves (else 403 action).
+    """
     gid = ids.parse(gauge_id)
     key = store.gauge_key(gid) if gid is not None else None
     if gid is None or key is None or key[0] != patient["id"]:
@@ -156,6 +169,13 @@ def delete(patient: Mapping[str, Any], gauge_id: str) -> None:
     _, gauge_type, recorded_at = key
     if gauge_type in instruments.CODES:
         raise Conflict(ASSESSMENT_TOTAL)
+    if by is not None and by.is_patient:
+        # The by-id index holds keys only: one more read, for patient callers alone.
+        gauge = store.get_gauge(patient["id"], gauge_type, recorded_at, gid)
+        if gauge is None:
+            raise NotFound("Gauge not found")
+        if gauge.get("source") != "patient" or gauge.get("recorded_by") != by.user_id:
+            raise Forbidden
     deleted_at = clock.iso(clock.now())
     if not latest.delete(
         patient["id"],

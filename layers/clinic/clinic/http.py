@@ -18,7 +18,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
 
 from clinic import audit, request_body
-from clinic.access import Action, Caller, patient_for
+from clinic.access import Action, Caller, authorize, patient_for
 from clinic.errors import ApiError, BadRequest, NotFound, StorageUnavailable, ValidationFailed
 from clinic.logger import logger
 from clinic.openapi import SECURITY_SCHEMES, TITLE, VERSION
@@ -68,17 +68,27 @@ def guarded_patient(app: APIGatewayRestResolver) -> dict[str, Any]:
     return app.context["patient"]
 
 
+# A check of the body that depends on who sends it (a patient user may change only some fields): the
+# caller and the parsed body -> Rails-style errors, reported together with the body's validation errors.
+BodyRule = Callable[[Caller, Any], dict[str, list[str]]]
+
+
 def _guard(
     action: Action | None,
     path_parameter: str,
     validation: Callable[..., Any],
     idempotent: bool = False,
     audit_ids: str | None = None,
+    clinic_action: Action | None = None,
+    body_rule: BodyRule | None = None,
+    body_root: str = "base",
 ) -> Callable[..., Any]:
     keepers: dict[str, idempotency.Idempotency] = {}
 
     def guard(app: APIGatewayRestResolver, next_middleware: Callable[..., Any]) -> Any:
         request_body.check(app.current_event)
+        if clinic_action is not None:
+            authorize(caller(app), clinic_action)
         patient = None
         if action is not None:
             patient_id = (app.current_event.path_parameters or {}).get(path_parameter)
@@ -86,8 +96,11 @@ def _guard(
             app.append_context(patient=patient)
         event = app.current_event
         route = f"{event.http_method} {event.resource}"
+        refused = body_rule(caller(app), event.json_body if event.body else None) if body_rule else {}
 
         def respond() -> Response:
+            if refused:
+                _validate_then_refuse(app, validation, refused, body_root)
             result = validation(app, next_middleware)
             return result if isinstance(result, Response) else app._to_response(result)  # type: ignore[return-value]
 
@@ -117,6 +130,25 @@ def _guard(
     return guard
 
 
+def _validate_then_refuse(
+    app: APIGatewayRestResolver, validation: Callable[..., Any], refused: dict[str, list[str]], root: str
+) -> None:
+    """Runs the body's validation without the handler, then answers 422 with its errors and `refused` at once."""
+
+    def refuse(_: APIGatewayRestResolver) -> Any:
+        raise ValidationFailed(refused)
+
+    try:
+        validation(app, refuse)
+    except RequestValidationError as error:
+        if any(e.get("type") == "json_invalid" for e in error.errors()):
+            raise
+        found = rails_errors(error.errors(), root=root)
+        for field, messages in refused.items():
+            found.setdefault(field, []).extend(m for m in messages if m not in found.get(field, []))
+        raise ValidationFailed(found) from None
+
+
 def _returned_ids(response: Response, expression: str | None) -> list[int]:
     """The patient ids a list or a create returned (a JMESPath over the response body)."""
     if expression is None or not response.body:
@@ -144,19 +176,7 @@ def _audit(app: APIGatewayRestResolver, action: Action | None, route: str, statu
             patient_ids=ids,
         )
     except Exception as error:
-        logger.error(
-            "audit write failed",
-            extra={
-                "error_type": type(error).__name__,
-                "audit": {
-                    "user_id": who.user_id,
-                    "role": who.role,
-                    "action": label,
-                    "route": route,
-                    "patient_ids": ids,
-                },
-            },
-        )
+        audit.log_failed_write(error, who, action=label, route=route, patient_ids=ids)
         if event.http_method == "GET":
             raise
 
@@ -168,20 +188,24 @@ def api(
     body: str = "base",
     idempotent: bool = False,
     audit_ids: str | None = None,
+    clinic: Action | None = None,
+    body_rule: BodyRule | None = None,
 ) -> APIGatewayRestResolver:
     """A resolver with the contract's error bodies.
 
     `patient`: check access to the path's patient before validation. `body`: the body's wrapper key
     (`patient`, `gauge`), named in the error when the body is missing altogether. `idempotent`: honour
     `Idempotency-Key` (POST routes). `audit_ids`: for routes without a path patient, a JMESPath to the
-    patient ids the response returns (`id`, `patients[].id`), recorded in the audit trail.
+    patient ids the response returns (`id`, `patients[].id`), recorded in the audit trail. `clinic`: a
+    clinic-level action (listing, creating patients) the caller's role must be allowed before validation.
+    `body_rule`: errors of the body that depend on the caller, reported with its validation errors.
     """
     app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=request_body.parse_json)
     # Each function's own schema declares X-User-Token; tools/openapi.py merges them into one document.
     app.configure_openapi(title=TITLE, version=VERSION, security_schemes=SECURITY_SCHEMES)
     # Powertools runs its request validation before any user middleware; the access check must come first.
     app._request_validation_middleware = _guard(  # type: ignore[assignment]
-        patient, path_parameter, app._request_validation_middleware, idempotent, audit_ids
+        patient, path_parameter, app._request_validation_middleware, idempotent, audit_ids, clinic, body_rule, body
     )
 
     @app.exception_handler(RequestValidationError)

@@ -375,3 +375,36 @@ class NewAssessment(_Strict):
 
 class RecordAssessmentRequest(_Envelope):
     assessment: NewAssessment
+
+
+# ---- invitations (patients reporting for themselves) ----
+
+
+class InvitationOptions(_Strict):
+    expires_in_hours: Annotated[StrictInt, Field(ge=1, le=168)] = 72
+
+
+class CreateInvitationRequest(_Envelope):
+    """The body is optional: no body, `{}` or `{"invitation": {}}` give the default expiry."""
+
+    invitation: InvitationOptions | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _wrapper(cls, data: Any) -> Any:
+        # No body at all is the defaults (the route takes None); a body that is not an object is refused.
+        if not isinstance(data, dict):
+            raise fail("must be an object")
+        return data
+
+
+def _code(value: str) -> str:
+    # Blank is a missing code; any other text is looked up as it is (an unknown code is 404, not 422).
+    if not value.strip():
+        raise fail(BLANK)
+    return value
+
+
+class RedeemInvitationRequest(_Envelope):
+    # The document states the blank rule (one non-space character), for the OpenAPI document only.
+    code: Annotated[StrictStr, AfterValidator(_code), Field(json_schema_extra={"minLength": 1, "pattern": r"\S"})]

@@ -27,7 +27,11 @@ VERSION = "1.0.0"
 DESCRIPTION = """Patients, care teams, patient-reported gauges and standardized instruments (PHQ-9, GAD-7) of a
 clinic.
 
-Every route needs the `X-User-Token` header except `GET /v1/openapi.json` and `GET /v1/docs`.
+Every route needs the `X-User-Token` header except `GET /v1/openapi.json`, `GET /v1/docs` and
+`POST /v1/invitations/redeem` (the invitation code is the credential there).
+
+Roles: `admin`, `supervisor`, `provider` (staff) and `patient`, a patient's own app, bound to one record: any
+other patient id is 404, staff-only routes are 403.
 Checks run in this order: authentication (401), then the patient's existence and the caller's access
 (404/403), then validation (422). Times are UTC ISO 8601 with milliseconds (`2023-10-20T10:00:00.000Z`),
 dates `YYYY-MM-DD`.
@@ -91,6 +95,8 @@ class Gauge(_Out):
     scale_max: float = Field(examples=[10])
     recorded_at: str = _timestamp()
     notes: str | None = Field(examples=["Feeling better today"])
+    source: Literal["patient", "staff"] = Field(description="Who recorded it: the patient's own app, or staff.")
+    recorded_by: int = Field(ge=0, description="The id of the user who recorded it.")
     created_at: str = _timestamp()
 
 
@@ -215,6 +221,39 @@ class LatestValues(_Out):
     latest: list[LatestValue]
 
 
+class Invitation(_Out):
+    code: str = Field(min_length=32, description="Shown only in this response; redeemable once.")
+    patient_id: int = Field(ge=1, examples=[1049])
+    expires_at: str = _timestamp()
+
+
+class InvitationCreated(_Out):
+    invitation: Invitation
+
+
+class PatientUser(_Out):
+    id: int = Field(ge=1, examples=[88])
+    role: Literal["patient"]
+    patient_id: int = Field(ge=1, examples=[1049])
+
+
+class Redemption(_Out):
+    token: str = Field(min_length=32, description="The patient user's X-User-Token; shown only in this response.")
+    user: PatientUser
+
+
+class Me(_Out):
+    id: int = Field(ge=1, examples=[7])
+    name: str | None = Field(examples=["Dr. Ada Lee"], description="`null` for a patient user.")
+    role: Literal["admin", "supervisor", "provider", "patient"]
+    clinic_id: int = Field(ge=1, examples=[3])
+    patient_id: int | None = Field(description="The patient record of a patient user; `null` for staff.")
+
+
+class MeResponse(_Out):
+    user: Me
+
+
 class Error(_Out):
     errors: str
 
@@ -302,8 +341,8 @@ def parameter_schema(**keywords: Any) -> Any:
     return rewrite
 
 
-def _error(status: int) -> dict[str, Any]:
-    when, example = ERRORS[status]
+def _error(status: int, override: tuple[str, str] | None = None) -> dict[str, Any]:
+    when, example = override or ERRORS[status]
     response: dict[str, Any] = {
         "description": when,
         "content": {_JSON: {"model": Error, "examples": {"error": {"value": {"errors": example}}}}},
@@ -323,13 +362,16 @@ def operation(
     errors: tuple[int, ...] = (),
     description: str | None = None,
     rules: dict[str, list[str]] | None = None,
+    public: bool = False,
+    error_examples: dict[int, tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
     """Keyword arguments of a route decorator: summary, tag, the X-User-Token requirement and every response.
 
     `errors` lists the statuses beyond those every authenticated route can answer (401, 429, 503);
     422 uses the Rails-style body, the others `{"errors": "..."}`. `rules`: the 422 messages of the rules a
     schema cannot state (across fields, against today or stored data), with the message of each: the
-    description lists them and the 422 response shows them as its example.
+    description lists them and the 422 response shows them as its example. `public`: no token needed (no
+    401). `error_examples`: the route's own (when, message) for a status, in place of the patient-route ones.
     """
     success: dict[str, Any] = {"description": summary}
     if model is not None:
@@ -337,7 +379,7 @@ def operation(
     if headers:
         success["headers"] = {name: {"description": _HEADERS[name], "schema": {"type": "string"}} for name in headers}
     responses: dict[int, Any] = {status: success}
-    for code in sorted({401, 429, 503, *errors}):
+    for code in sorted({429, 503, *errors} | (set() if public else {401})):
         if code == 422:
             responses[422] = {
                 "description": "Validation failed: every offending field with all its messages.",
@@ -346,12 +388,12 @@ def operation(
             if rules:
                 responses[422]["content"][_JSON]["examples"] = {"rules": {"value": {"errors": rules}}}
         else:
-            responses[code] = _error(code)
+            responses[code] = _error(code, (error_examples or {}).get(code))
     kwargs: dict[str, Any] = {
         "summary": summary,
         "tags": [tag],
         "responses": responses,
-        "security": [{SECURITY_SCHEME: []}],
+        "security": [] if public else [{SECURITY_SCHEME: []}],
     }
     if rules:
         listed = "\n".join(f"- `{field}` {message}" for field, messages in rules.items() for message in messages)

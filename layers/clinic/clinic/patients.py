@@ -10,14 +10,18 @@ from collections.abc import Iterator, Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from clinic import authorizer_cache, clock, cursors, ids, store
+from clinic import authorizer_cache, clock, cursors, ids, patient_users, store
 from clinic.access import CARE_TEAM_ROLES, Action, Caller, list_scopes, may_access, patient_for
-from clinic.errors import BadRequest, PreconditionFailed
+from clinic.errors import BadRequest, PreconditionFailed, ValidationFailed
 
 if TYPE_CHECKING:  # GET handlers never load the request models: a faster cold start
     from clinic.models import NewPatient, PatientChanges
 
 ADDRESS_PARTS = ("street", "city", "state", "zip_code")
+# What a patient user may change of their own record (API.md); their name, birth date, gender and status
+# are the clinic's to change.
+PATIENT_EDITABLE = frozenset({"phone", "email", "address", "time_zone"})
+NOT_PERMITTED = "is not permitted"
 STATUSES = {"active": (True,), "inactive": (False,), "all": (True, False)}
 
 
@@ -124,6 +128,13 @@ def get(caller: Caller, patient_id: str) -> dict[str, Any]:
     return patient_for(caller, patient_id, Action.READ)
 
 
+def fields_a_patient_may_not_change(caller: Caller, body: Any) -> dict[str, list[str]]:
+    """`is not permitted` on every key of a patient user's PUT beyond PATIENT_EDITABLE (staff: none)."""
+    if not caller.is_patient or not isinstance(body, dict) or not isinstance(body.get("patient"), dict):
+        return {}
+    return {key: [NOT_PERMITTED] for key in body["patient"] if key not in PATIENT_EDITABLE}
+
+
 def update(
     caller: Caller,
     current: dict[str, Any],
@@ -133,9 +144,13 @@ def update(
 ) -> dict[str, Any]:
     """Applies the sent keys only. With If-Match, 412 unless the patient is still at that version.
 
-    Deactivating a patient (`active: false`) ends their access at once: after the write, the authorizer cache
-    of `stage` (the API stage that served the request) is flushed, so no cached answer outlives it.
+    Setting `active: false` ends the patient's access at once: the access of the patient's own users ends
+    (patient_users.end_access) before the patient changes and again after it, so a failure in between leaves
+    them locked out, never revived; and after the write, the authorizer cache of `stage` (the API stage that
+    served the request) is flushed, so no cached answer outlives it.
     """
+    if caller.is_patient and changes.model_fields_set - PATIENT_EDITABLE:
+        raise ValidationFailed({key: [NOT_PERMITTED] for key in sorted(changes.model_fields_set - PATIENT_EDITABLE)})
     fields: dict[str, Any] = {}
     for field in changes.model_fields_set:
         value = getattr(changes, field)
@@ -152,12 +167,16 @@ def update(
     if not fields:
         return current
     deactivating = fields.get("active") is False
+    if deactivating:
+        patient_users.end_access(current["id"])
     for attempt in range(8):
         try:
             updated = store.update_patient(
                 current, fields, updated_at=clock.iso(clock.now()), expected_version=expected
             )
             if deactivating:
+                # A redemption that committed before the patient changed made one more user.
+                patient_users.end_access(current["id"])
                 # Every time, even if the patient was inactive already: a repeated PUT retries a failed flush.
                 authorizer_cache.flush(stage)
             return updated

@@ -142,19 +142,17 @@ def get_clinic(clinic_id: int) -> dict[str, Any] | None:
 
 def put_user(user: Mapping[str, Any]) -> None:
     """The user, and for a supervised provider an entry under the supervisor, in one transaction."""
-    writes = [
-        {
-            "Put": {
-                "TableName": _table(),
-                "Item": _item({**user, "pk": f"USER#{user['id']}", "sk": "USER"}),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        }
-    ]
+    writes = [user_put(user)]
     if user.get("supervisor_id"):
         entry = {"pk": f"USER#{user['supervisor_id']}", "sk": f"SUPERVISES#{user['id']:012d}", "user_id": user["id"]}
         writes.append({"Put": {"TableName": _table(), "Item": _item(entry)}})
     _transact(writes)
+
+
+def user_put(user: Mapping[str, Any]) -> dict[str, Any]:
+    """The transaction write that creates a user item (a new id: it must not exist)."""
+    item = _item({**user, "pk": f"USER#{user['id']}", "sk": "USER"})
+    return {"Put": {"TableName": _table(), "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
 
 
 def supervised_providers(supervisor_id: int) -> list[int]:
@@ -186,24 +184,27 @@ def get_user(user_id: int) -> dict[str, Any] | None:
 
 def put_token(token_hash: str, user_id: int, created_at: str, expires_at: int | None) -> None:
     """The token item (looked up by the authorizer) and its entry under the user, in one transaction."""
+    _transact(token_puts(token_hash, user_id, created_at, expires_at))
+
+
+def token_puts(token_hash: str, user_id: int, created_at: str, expires_at: int | None) -> list[dict[str, Any]]:
+    """The transaction writes of a new token: the item the authorizer reads, and its entry under the user."""
     token = {"token_hash": token_hash, "user_id": user_id, "created_at": created_at, "expires_at": expires_at}
-    _transact(
-        [
-            {
-                "Put": {
-                    "TableName": _table(),
-                    "Item": _item({**token, "pk": f"TOKEN#{token_hash}", "sk": "TOKEN"}),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
-            {
-                "Put": {
-                    "TableName": _table(),
-                    "Item": _item({**token, "pk": f"USER#{user_id}", "sk": f"TOKEN#{token_hash}"}),
-                }
-            },
-        ]
-    )
+    return [
+        {
+            "Put": {
+                "TableName": _table(),
+                "Item": _item({**token, "pk": f"TOKEN#{token_hash}", "sk": "TOKEN"}),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        },
+        {
+            "Put": {
+                "TableName": _table(),
+                "Item": _item({**token, "pk": f"USER#{user_id}", "sk": f"TOKEN#{token_hash}"}),
+            }
+        },
+    ]
 
 
 def get_token(token_hash: str) -> dict[str, Any] | None:
@@ -729,6 +730,11 @@ def gauge_key(gauge_id: int) -> tuple[int, str, str] | None:
         _, patient_id, gauge_type = item["pk"].split("#", 2)
         return int(patient_id), gauge_type, item["sk"].rsplit("#", 1)[0]
     return None
+
+
+def get_gauge(patient_id: int, gauge_type: str, recorded_at: str, gauge_id: int) -> dict[str, Any] | None:
+    item = _get(gauge_partition(patient_id, gauge_type), _gauge_sk(recorded_at, gauge_id), consistent=True)
+    return _gauge(item) if item else None
 
 
 def deleted_gauge_key(gauge_id: int) -> tuple[int, str, str] | None:
