@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 from clinic import accounts, settings
-from support import Client, User, clinic, patient, served_api, user
+from support import UNAUTHORIZED, Client, User, clinic, patient, patient_user, served_api, user
 
 from local.events import API_ID
 from local.gateway import LocalGateway
@@ -105,9 +105,8 @@ def test_users_deactivate_ends_a_cached_token_at_once(api: Api, capsys: pytest.C
 
 
 def test_deactivating_a_patient_flushes_the_cache(api: Api) -> None:
-    """Until patients have tokens of their own (issue 13), what this shows is the flush itself: a staff token
-    that is cached, revoked without a flush, stops as soon as an admin sets a patient `active: false`. With
-    patient users, the same flush is what ends the deactivated patient's own tokens at once."""
+    """The flush itself: a staff token that is cached, revoked without a flush, stops as soon as an admin sets
+    a patient `active: false` (the whole stage's cache goes). The patient's own tokens: the next test."""
     home = clinic()
     admin = user(home, "admin")
     record = patient(admin)
@@ -123,6 +122,27 @@ def test_deactivating_a_patient_flushes_the_cache(api: Api) -> None:
     reply = api.client.put(f"/v1/patients/{record['id']}", {"patient": {"phone": "555-0100"}}, token=admin.token)
     assert reply.status == 200
     assert status(api, again.token) == 200
+
+
+def test_deactivating_a_patient_ends_their_own_cached_token_at_once(api: Api) -> None:
+    """Issue 18's third action, with issue 13's patient users: the patient's token, used once (so the gateway
+    caches its allow), gets 401 on its very next request after staff set the record `active: false`. The probe
+    is GET /v1/me, which reads no patient: only the flush of the cached allow refuses it there."""
+    home = clinic()
+    admin = user(home, "admin")
+    record = patient(admin)
+    own = patient_user(admin, record)
+    me = api.client.get("/v1/me", token=own.token)
+    assert (me.status, me.body["user"]["patient_id"]) == (200, record["id"])
+    assert api.client.get(f"/v1/patients/{record['id']}", token=own.token).status == 200
+
+    reply = api.client.put(f"/v1/patients/{record['id']}", {"patient": {"active": False}}, token=admin.token)
+    assert (reply.status, reply.body["active"]) == (200, False)
+    me = api.client.get("/v1/me", token=own.token)
+    assert (me.status, me.body) == (401, UNAUTHORIZED)
+    own_record = api.client.get(f"/v1/patients/{record['id']}", token=own.token)
+    assert (own_record.status, own_record.body) == (401, UNAUTHORIZED)
+    assert status(api, admin.token) == 200
 
 
 def test_the_local_endpoint_answers_only_for_its_own_stage(api: Api) -> None:
