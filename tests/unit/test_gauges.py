@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from clinic import accounts, store, summaries
+from clinic import accounts, instruments, store, summaries
 from clinic.models import DEFAULT_SCALES
 from gauge_support import Clinic, at, fast_moto_queries, frozen, metered, new_clinic
 
@@ -388,6 +388,9 @@ def test_the_demo_seed_writes_weeks_of_plausible_gauges(aws: Any, monkeypatch: p
         for pid in demo["patient_ids"]:
             tz = ZoneInfo(patients[pid].get("time_zone") or "UTC")
             rows = list(store.query_gauges(pid, None, start=None, end=None, newest_first=False, after=None, limit=500))
+            totals = [g for g in rows if g["gauge_type"] in instruments.CODES]  # the weekly assessments' totals
+            rows = [g for g in rows if g["gauge_type"] not in instruments.CODES]
+            assert {g["gauge_type"] for g in totals} == set(instruments.CODES)
             assert {g["gauge_type"] for g in rows} == set(seed.GAUGE_HABITS)
             days = {datetime.fromisoformat(g["recorded_at"]).astimezone(tz).date() for g in rows}
             assert 26 <= len(days) <= 29

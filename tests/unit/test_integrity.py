@@ -287,6 +287,8 @@ def test_a_transaction_cancelled_by_throttling_is_503(
     with Stubber(settings.dynamodb()) as stub:
         stub.add_response("get_item", {"Item": item})
         stub.add_response("update_item", {"Attributes": {"next": {"N": "1000"}}})
+        # The latest values of the batch's types (none yet).
+        stub.add_response("batch_get_item", {"Responses": {settings.settings().table_name: []}, "UnprocessedKeys": {}})
         stub.add_client_error(
             "transact_write_items",
             service_error_code="TransactionCanceledException",
@@ -309,12 +311,14 @@ def _patient_item(patient_id: int) -> dict[str, Any]:
 
 
 def test_a_gauge_batch_that_fails_partway_stores_nothing(clinic: dict[str, Any]) -> None:
-    """The last write of the transaction fails its condition: DynamoDB (moto) cancels every write."""
+    """The last gauge of the transaction fails its condition: DynamoDB (moto) cancels every write (the latest
+    values written with them included)."""
     call = clinic["admin"]["call"]
     patient = body(call("POST", "/v1/patients", NEW_PATIENT))
 
     def fail_the_last_write(params: dict[str, Any], **_: Any) -> None:
-        params["TransactItems"][-1]["Put"]["ConditionExpression"] = "attribute_exists(pk)"
+        gauges = [i for i in params["TransactItems"] if "Put" in i and i["Put"]["Item"]["pk"]["S"].startswith("GAUGE")]
+        gauges[-1]["Put"]["ConditionExpression"] = "attribute_exists(pk)"
 
     settings.dynamodb().meta.events.register("provide-client-params.dynamodb.TransactWriteItems", fail_the_last_write)
     batch = {"gauges": [{"gauge_type": "mood", "value": v, "notes": f"note {v}"} for v in range(1, 6)]}

@@ -35,6 +35,10 @@ class ConditionFailed(Exception):
         self.failed = frozenset(failed)
 
 
+class NewKeyTaken(Exception):
+    """A new item's key (from a reserved id) is taken by another item: a bug, never retried (a 500)."""
+
+
 # ---- encoding ----
 
 
@@ -629,10 +633,12 @@ def put_gauges(gauges: Sequence[Mapping[str, Any]], also: Sequence[dict[str, Any
         else:
             puts = [{"Put": {"TableName": _table(), "Item": i, "ConditionExpression": condition}} for i in items]
             _transact(puts + list(also))
-    except ConditionFailed:
+    except ConditionFailed as error:
+        if error.failed and min(error.failed) >= len(items):
+            raise  # only one of `also` moved: the caller reads again and retries
         first = items[0]
         if not _landed(first["pk"]["S"], first["sk"]["S"], gauges[0]["created_at"]):
-            raise
+            raise NewKeyTaken from None
 
 
 def import_gauges(gauges: Sequence[Mapping[str, Any]], write: Any = None) -> None:

@@ -20,6 +20,7 @@ from clinic.store import (
     KEY_MAX,
     KEY_MIN,
     ConditionFailed,
+    NewKeyTaken,
     _between,
     _gauge_item,
     _get,
@@ -84,10 +85,12 @@ def put_assessment(
     ]
     try:
         _transact(writes)
-    except ConditionFailed:
+    except ConditionFailed as error:
+        if error.failed and min(error.failed) >= 2:
+            raise  # only one of `also` moved: the caller reads again and retries
         key = assessment_partition(assessment["patient_id"], assessment["instrument"])
         if not _landed(key, _sort_key(assessment["completed_at"], assessment["id"]), assessment["created_at"]):
-            raise
+            raise NewKeyTaken from None
 
 
 def assessment_key(assessment_id: int) -> tuple[str, str] | None:
