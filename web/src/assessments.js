@@ -109,7 +109,7 @@ function InstrumentForm({ instrument, patient, onRecorded, audience }) {
           return html`<li>
             <fieldset class=${`item${itemErrors.length ? " field-invalid" : ""}`} aria-invalid=${itemErrors.length ? "true" : undefined}
               aria-describedby=${itemErrors.length ? `${instrument.code}-item-${i}-error` : undefined}>
-              <legend><span class="item-number">${item.number}.</span> ${item.text}</legend>
+              <legend><span class="item-number">${item.number}.</span> <span class="item-text">${item.text}</span></legend>
               <div class="options">
                 ${instrument.options.map(
                   (option) => html`<label class="option">
