@@ -145,6 +145,10 @@ def _within_business_rules(case: Any) -> Any:
             born = _date(patient["date_of_birth"])
             if born and born > date.today():
                 patient["date_of_birth"] = PAST
+        if isinstance(patient, dict) and patient.get("active") is False:
+            # Stored data: a demo patient deactivated here would make later requests about it refuse stored state
+            # (an invitation for an inactive patient is 422 `is inactive`); deactivation has its own tests.
+            patient["active"] = True
         if "user_id" in body:
             # Stored data: only a provider or supervisor of the caller's clinic can join a care team.
             body["user_id"] = _demo["users"]["provider"]

@@ -217,7 +217,7 @@ def test_a_batch_that_fails_in_storage_stores_nothing(clinic: Clinic) -> None:
         {**stored, "id": first["id"] + 1000 + i, "recorded_at": NOW, "created_at": NOW, "notes": None} for i in range(5)
     ]
     batch.append({**stored, "recorded_at": first["recorded_at"], "created_at": NOW, "notes": "again"})  # same key
-    with pytest.raises(store.ConditionFailed):
+    with pytest.raises(store.NewKeyTaken):
         store.put_gauges(batch)
     listed = clinic.call("GET", _path(patient))[1]["gauges"]
     assert [(g["id"], g["notes"]) for g in listed] == [(first["id"], "first")]
