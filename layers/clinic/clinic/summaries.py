@@ -9,7 +9,6 @@ the checkpoint moves, or a second run over the same window, writes the same summ
 from __future__ import annotations
 
 import contextlib
-import logging
 import math
 import time
 from collections import defaultdict
@@ -21,13 +20,12 @@ from zoneinfo import ZoneInfo
 from clinic import clock, latest, store
 from clinic.errors import ValidationFailed
 from clinic.gauges import day_bounds, local_day, parse_range, shift, zone
+from clinic.logger import logger
 
 JOB = "gauge-summaries"
 # Gauges created in the last minute may still be in flight (or not yet in the index): wait for them.
 SETTLE = timedelta(seconds=60)
 MAX_DAYS = 731
-# The service's log (Powertools formats it as JSON in the Lambda; plain lines in patients-admin).
-logger = logging.getLogger("patients-api")
 
 Day = tuple[int, str, date]  # patient id, gauge type, local day
 
