@@ -225,11 +225,32 @@ def test_make_help_names_every_target() -> None:
 # --- data kept across restarts --------------------------------------------------------------------------------
 
 
+def _readme_first_run() -> str:
+    """The output README.md's "Two commands" section shows for a first `make run`."""
+    section = (ROOT / "README.md").read_text(encoding="utf-8").split("## Two commands", 1)[1]
+    return section.split("```text\n", 1)[1].split("```", 1)[0]
+
+
+def _shape(printed: str) -> list[str]:
+    """Printed lines without what differs between runs: tokens, ports, the data folder, the clinic id, the web
+    app's build."""
+    start = printed.index("Patients API (local):")
+    lines = []
+    for line in printed[start:].splitlines():
+        line = re.sub(r"X-User-Token: \S+", "X-User-Token: <token>", line)
+        line = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:<port>", line)
+        line = re.sub(r"\S*/\.local/", ".local/", line)  # the tests' LOCAL_DIR
+        line = re.sub(r"^(Demo clinic: +)\d+$", r"\1<id>", line)
+        lines.append(re.sub(r"^(Web app: +).*", r"\1<url or how to build it>", line).rstrip())
+    return lines
+
+
 def test_data_is_kept_across_restarts_and_fresh_starts_from_the_seed(tmp_path: Path, ports: tuple[int, int]) -> None:
     env = _env(tmp_path, PORT=str(ports[0]), DYNAMODB_PORT=str(ports[1]))
     first = Server(env)
     try:
         assert "(a new demo seed, kept across restarts; make run FRESH=1 starts over)" in first.printed
+        assert _shape(first.printed) == _shape(_readme_first_run()), "README's first-run output is out of date"
         status, created = first.call(
             "POST",
             "/v1/patients",
