@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from clinic import ids, latest, store, summaries
+from clinic import ids, latest, store, store_latest, summaries
 from gauge_support import Clinic, frozen, new_clinic
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -160,6 +160,45 @@ def test_the_summary_job_repairs_entries_a_full_batch_left_unwritten(clinic: Cli
     assert clinic.call("GET", f"/v1/patients/{patient['id']}/gauges/latest")[1]["latest"] == _expected(clinic, patient)
     with frozen("2024-03-09T12:10:00Z"):
         assert summaries.run_job()["latest_rewritten"] == 0  # nothing changed since: nothing rewritten
+
+
+def test_refresh_reads_every_types_entry_at_once_and_rereads_only_a_conflicting_one(
+    clinic: Clinic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The summary job refreshes each touched type of a patient: one read of all their entries, not one per type;
+    an entry that moved since (a conflict) is read again on its own and written from the fresh read."""
+    patient = clinic.patient()
+    with frozen("2024-03-09T12:00:00Z"):
+        gauge = {"gauge_type": "mood", "value": 3}
+        status, body = clinic.call("POST", f"/v1/patients/{patient['id']}/gauges", {"gauge": gauge})
+        assert status == 201
+        # Gauges stored without their entries (as a crashed full batch leaves them).
+        store.put_gauges(
+            [
+                {**body, "id": ids.next_id("gauge"), "value": 8, "recorded_at": "2024-03-09T11:59:00.000Z"},
+                {**body, "id": ids.next_id("gauge"), "gauge_type": "pain", "value": 2},
+            ]
+        )
+    reads: list[list[str]] = []
+    entries_of, write_entry = store_latest.entries_of, store_latest.write_entry
+    conflicts = ["mood"]
+
+    def counted(patient_id: int, gauge_types: list[str]) -> dict[str, Any]:
+        reads.append(list(gauge_types))
+        return entries_of(patient_id, gauge_types)
+
+    def conflicting(write: dict[str, Any]) -> None:
+        kind = next(iter(write))
+        if write[kind]["Key" if "Key" in write[kind] else "Item"]["sk"]["S"] in conflicts:
+            conflicts.clear()
+            raise store.ConditionFailed
+        write_entry(write)
+
+    monkeypatch.setattr(store_latest, "entries_of", counted)
+    monkeypatch.setattr(store_latest, "write_entry", conflicting)
+    assert latest.refresh(patient["id"], ["mood", "pain", "mood"]) == 2
+    assert reads == [["mood", "pain"], ["mood"]]
+    assert clinic.call("GET", f"/v1/patients/{patient['id']}/gauges/latest")[1]["latest"] == _expected(clinic, patient)
 
 
 def test_the_demo_data_has_weekly_instruments_and_its_latest_values(clinic: Clinic) -> None:

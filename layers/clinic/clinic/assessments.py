@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from clinic import clock, cursors, ids, instruments, latest, store_assessments
 from clinic.access import Caller, may_delete
 from clinic.errors import Forbidden, NotFound
-from clinic.gauges import day_bounds, parse_range, source_of, zone
+from clinic.gauges import source_of, time_range
 
 if TYPE_CHECKING:
     from clinic.models import NewAssessment
@@ -111,10 +111,7 @@ def list_assessments(
     page_size: int,
     cursor: str | None,
 ) -> dict[str, Any]:
-    first, last = parse_range(start_date, end_date)
-    tz = zone(patient)
-    start = day_bounds(first, first, tz)[0] if first else None
-    end = day_bounds(last, last, tz)[1] if last else None
+    start, end = time_range(patient, start_date, end_date)
     query = cursors.digest("assessments", patient["id"], instrument, start_date, end_date, order)
     after, page = None, 1
     if cursor:

@@ -116,6 +116,17 @@ def parse_range(start_date: str | None, end_date: str | None) -> tuple[date | No
     return first, last
 
 
+def time_range(
+    patient: Mapping[str, Any], start_date: str | None, end_date: str | None
+) -> tuple[str | None, str | None]:
+    """[start, end) as stored (UTC) times of a list's optional inclusive day range in the patient's time zone."""
+    first, last = parse_range(start_date, end_date)
+    tz = zone(patient)
+    start = day_bounds(first, first, tz)[0] if first else None
+    end = day_bounds(last, last, tz)[1] if last else None
+    return start, end
+
+
 def list_gauges(
     patient: Mapping[str, Any],
     *,
@@ -127,10 +138,7 @@ def list_gauges(
     page_size: int,
     cursor: str | None,
 ) -> dict[str, Any]:
-    first, last = parse_range(start_date, end_date)
-    tz = zone(patient)
-    start = day_bounds(first, first, tz)[0] if first else None
-    end = day_bounds(last, last, tz)[1] if last else None
+    start, end = time_range(patient, start_date, end_date)
     query = cursors.digest("gauges", patient["id"], gauge_type, start_date, end_date, order)
     after, skip = None, (page - 1) * page_size
     if cursor:

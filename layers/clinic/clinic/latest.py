@@ -107,10 +107,12 @@ def delete(patient_id: int, gauge_type: str, gauge_id: int, write: Callable[[lis
 def refresh(patient_id: int, gauge_types: Iterable[str]) -> int:
     """Re-derives the entries of some types from the gauges themselves (forward-only and idempotent: used after
     a full batch, and by the summary job for every type whose gauges changed). Returns how many it rewrote."""
+    types = list(dict.fromkeys(gauge_types))
+    entries = store_latest.entries_of(patient_id, types)  # all types' entries in one read; a retry reads its own
     rewritten = 0
-    for gauge_type in dict.fromkeys(gauge_types):
+    for gauge_type in types:
+        entry = entries.get(gauge_type)
         for _ in range(MAX_ATTEMPTS):
-            entry = store_latest.entries_of(patient_id, [gauge_type]).get(gauge_type)
             new = top_two(store_latest.newest_gauges(patient_id, gauge_type, 2))
             if [int(r["id"]) for r in _refs(entry)] == [int(r["id"]) for r in _refs(new)]:
                 break  # a gauge never changes once written: the same ids are the same entry
@@ -119,7 +121,7 @@ def refresh(patient_id: int, gauge_types: Iterable[str]) -> int:
                 rewritten += 1
                 break
             except store.ConditionFailed:
-                continue
+                entry = store_latest.entries_of(patient_id, [gauge_type]).get(gauge_type)
         else:
             raise StorageUnavailable
     return rewritten

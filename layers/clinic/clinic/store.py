@@ -661,18 +661,27 @@ def query_gauges(
     limit: int,
 ) -> Iterator[dict[str, Any]]:
     """Gauges recorded in [start, end) (ISO times), in time order, continuing after (recorded_at, id)."""
-    low, high = start or KEY_MIN, end or KEY_MAX  # `end#...` sorts above `end`, so BETWEEN excludes it
-    if after is not None:
-        recorded_at, gauge_id = after
-        if newest_first:
-            high = min(high, _gauge_sk(recorded_at, gauge_id - 1))
-        else:
-            low = max(low, _gauge_sk(recorded_at, gauge_id + 1))
+    low, high = _time_range(start, end, after, newest_first)
     if gauge_type is None:
         partition = _Partition("all_pk", f"GAUGES#{patient_id}", "sk", "PatientGauges")
     else:
         partition = _Partition("pk", gauge_partition(patient_id, gauge_type), "sk")
     return _between(partition, low, high, forward=not newest_first, limit=limit, shape=_gauge)
+
+
+def _time_range(
+    start: str | None, end: str | None, after: tuple[str, int] | None, newest_first: bool
+) -> tuple[str, str]:
+    """The [low, high] sort keys (`<time>#<id12>`, as gauges and assessments have) of the items timed in
+    [start, end) (ISO times) that come after (time, id) in the listing's order."""
+    low, high = start or KEY_MIN, end or KEY_MAX  # `end#...` sorts above `end`, so BETWEEN excludes it
+    if after is not None:
+        at, item_id = after
+        if newest_first:
+            high = min(high, _gauge_sk(at, item_id - 1))
+        else:
+            low = max(low, _gauge_sk(at, item_id + 1))
+    return low, high
 
 
 class _Partition(NamedTuple):
@@ -761,8 +770,14 @@ def delete_gauge(
 ) -> bool:
     """Deletes a gauge and leaves a tombstone in `Changes` so the summary job forgets it too, with the writes
     `also` in the same transaction. False when the gauge is gone; ConditionFailed when one of `also` failed."""
+    return _transact_deletion([*gauge_deletion(patient_id, gauge_type, recorded_at, gauge_id, deleted_at), *also])
+
+
+def _transact_deletion(writes: Sequence[dict[str, Any]]) -> bool:
+    """A transaction whose first write deletes an item that must exist: False when that item is gone (its
+    condition failed); ConditionFailed when another write's condition failed (a conflict to retry)."""
     try:
-        _transact([*gauge_deletion(patient_id, gauge_type, recorded_at, gauge_id, deleted_at), *also])
+        _transact(writes)
     except ConditionFailed as error:
         if 0 in error.failed or not error.failed:
             return False

@@ -17,8 +17,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from clinic.store import (
-    KEY_MAX,
-    KEY_MIN,
     ConditionFailed,
     NewKeyTaken,
     _between,
@@ -30,7 +28,9 @@ from clinic.store import (
     _Partition,
     _query,
     _table,
+    _time_range,
     _transact,
+    _transact_deletion,
     gauge_deletion,
 )
 
@@ -42,7 +42,7 @@ def assessment_partition(patient_id: int, instrument: str) -> str:
     return f"ASSESSMENT#{patient_id}#{instrument}"
 
 
-def _sort_key(completed_at: str, assessment_id: int) -> str:
+def _sort_key(completed_at: str, assessment_id: int) -> str:  # a gauge's format: store._time_range bounds both
     return f"{completed_at}#{assessment_id:012d}"
 
 
@@ -143,13 +143,7 @@ def delete_assessment(assessment: Mapping[str, Any], deleted_at: str, also: Sequ
         ),
         *also,
     ]
-    try:
-        _transact(writes)
-    except ConditionFailed as error:
-        if 0 in error.failed or not error.failed:
-            return False
-        raise
-    return True
+    return _transact_deletion(writes)
 
 
 def query_assessments(
@@ -163,13 +157,7 @@ def query_assessments(
     limit: int,
 ) -> Iterator[dict[str, Any]]:
     """Assessments completed in [start, end) (ISO times), in time order, continuing after (completed_at, id)."""
-    low, high = start or KEY_MIN, end or KEY_MAX
-    if after is not None:
-        completed_at, assessment_id = after
-        if newest_first:
-            high = min(high, _sort_key(completed_at, assessment_id - 1))
-        else:
-            low = max(low, _sort_key(completed_at, assessment_id + 1))
+    low, high = _time_range(start, end, after, newest_first)
     if instrument is None:
         partition = _Partition("all_pk", f"ASSESSMENTS#{patient_id}", "sk", "PatientGauges")
     else:
