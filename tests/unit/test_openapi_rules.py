@@ -56,6 +56,11 @@ def test_each_rule_is_answered_with_its_message(aws: Any) -> None:
         ),
         (openapi.CURSOR_RULES, clinic.call("GET", "/v1/patients?cursor=AAAA")),
         (openapi.CURSOR_RULES, clinic.call("GET", f"{base}/gauges?cursor=AAAA")),
+        (openapi.CURSOR_RULES, clinic.call("GET", f"{base}/assessments?cursor=AAAA")),
+        (
+            {"end_date": openapi.ASSESSMENT_LIST_RULES["end_date"]},
+            clinic.call("GET", f"{base}/assessments?start_date=2024-02-02&end_date=2024-02-01"),
+        ),
         (
             {"end_date": openapi.GAUGE_LIST_RULES["end_date"]},
             clinic.call("GET", f"{base}/gauges?start_date=2024-02-02&end_date=2024-02-01"),
@@ -84,6 +89,7 @@ def test_the_document_lists_each_rule_and_shows_it_as_the_422_example() -> None:
         ("/v1/patients/{id}", "put"): openapi.PATIENT_RULES,
         ("/v1/patients", "get"): openapi.CURSOR_RULES,
         ("/v1/patients/{id}/gauges", "get"): openapi.GAUGE_LIST_RULES,
+        ("/v1/patients/{id}/assessments", "get"): openapi.ASSESSMENT_LIST_RULES,
         ("/v1/patients/{id}/gauges", "post"): openapi.GAUGE_RULES,
         ("/v1/patients/{id}/gauges/summary", "get"): openapi.SUMMARY_RULES,
         ("/v1/patients/{id}/care_team", "post"): openapi.CARE_TEAM_RULES,

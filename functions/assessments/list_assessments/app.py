@@ -7,14 +7,20 @@ from clinic import assessments
 from clinic.access import Action
 from clinic.http import api, guarded_patient, handler, json_response
 from clinic.models import InstrumentCode
-from clinic.openapi import AssessmentList, operation
+from clinic.openapi import ASSESSMENT_LIST_RULES, AssessmentList, Cursor, operation
 
 app = api(patient=Action.READ_ASSESSMENTS)
 
 
 @app.get(
     "/v1/patients/<id>/assessments",
-    **operation("List a patient's assessments", tag="assessments", model=AssessmentList, errors=(403, 404, 422)),
+    **operation(
+        "List a patient's assessments",
+        tag="assessments",
+        model=AssessmentList,
+        errors=(403, 404, 422),
+        rules=ASSESSMENT_LIST_RULES,
+    ),
 )
 def list_assessments(
     id: str,
@@ -23,7 +29,7 @@ def list_assessments(
     end_date: Annotated[str | None, Query(json_schema_extra={"format": "date"})] = None,
     order: Annotated[Literal["desc", "asc"], Query()] = "desc",
     page_size: Annotated[int, Query(ge=1, le=100)] = 25,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    cursor: Cursor = None,
 ):
     body = assessments.list_assessments(
         guarded_patient(app),

@@ -5,10 +5,10 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from clinic import gauges
 from clinic.access import Action
-from clinic.cursors import CURSOR, CURSOR_PATTERN, MAX_PAGE
+from clinic.cursors import MAX_PAGE
 from clinic.http import api, guarded_patient, handler, json_response
 from clinic.models import GaugeType
-from clinic.openapi import GAUGE_LIST_RULES, GaugeList, operation, parameter_schema
+from clinic.openapi import GAUGE_LIST_RULES, Cursor, GaugeList, operation
 
 app = api(patient=Action.READ)
 
@@ -27,10 +27,7 @@ def list_gauges(
     order: Annotated[Literal["desc", "asc"], Query()] = "desc",
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: Annotated[
-        str | None,
-        Query(max_length=2048, description=CURSOR, json_schema_extra=parameter_schema(pattern=CURSOR_PATTERN)),
-    ] = None,
+    cursor: Cursor = None,
 ):
     body = gauges.list_gauges(
         guarded_patient(app),

@@ -5,9 +5,9 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from clinic import patients
 from clinic.access import Action
-from clinic.cursors import CURSOR, CURSOR_PATTERN, MAX_PAGE
+from clinic.cursors import MAX_PAGE
 from clinic.http import api, caller, handler, json_response
-from clinic.openapi import CURSOR_RULES, PatientList, operation, parameter_schema
+from clinic.openapi import CURSOR_RULES, Cursor, PatientList, operation
 
 app = api(clinic=Action.LIST_PATIENTS, audit_ids="patients[].id")
 
@@ -20,10 +20,7 @@ def list_patients(
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 25,
     search: Annotated[str | None, Query(max_length=100)] = None,
-    cursor: Annotated[
-        str | None,
-        Query(max_length=2048, description=CURSOR, json_schema_extra=parameter_schema(pattern=CURSOR_PATTERN)),
-    ] = None,
+    cursor: Cursor = None,
     status: Annotated[Literal["active", "inactive", "all"], Query()] = "active",
 ):
     body = patients.list_patients(

@@ -5,10 +5,12 @@ document; these models only describe responses, handlers still build them with t
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from clinic.cursors import CURSOR, CURSOR_PATTERN
 from clinic.models import Gender
 
 SECURITY_SCHEME = "UserToken"
@@ -302,6 +304,7 @@ GAUGE_RULES = {
 }
 CURSOR_RULES = {"cursor": ["is invalid"]}  # not one this API issued for the same query
 GAUGE_LIST_RULES = {"end_date": ["must be on or after start_date"], **CURSOR_RULES}
+ASSESSMENT_LIST_RULES = GAUGE_LIST_RULES  # the same day range (gauges.parse_range) and cursor
 SUMMARY_RULES = {"end_date": ["must be on or after start_date", "must be within 731 days of start_date"]}
 CARE_TEAM_RULES = {
     "user_id": [
@@ -339,6 +342,13 @@ def parameter_schema(**keywords: Any) -> Any:
         schema.update(keywords)
 
     return rewrite
+
+
+# The `cursor` query parameter of every list route, so each states the same shape and rule.
+Cursor = Annotated[
+    str | None,
+    Query(max_length=2048, description=CURSOR, json_schema_extra=parameter_schema(pattern=CURSOR_PATTERN)),
+]
 
 
 def _error(status: int, override: tuple[str, str] | None = None) -> dict[str, Any]:
