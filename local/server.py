@@ -45,6 +45,13 @@ def _port(name: str, default: str | None) -> int | None:
     return int(value)
 
 
+def _taken(port: int, name: str) -> Stop:
+    return Stop(
+        f"port {port} is already in use (another make run, or another program): "
+        f"choose another, e.g. {name}={port + 10} make run"
+    )
+
+
 def _check_free(host: str, port: int, name: str) -> None:
     """Fail now, in one line, rather than after the seed with an OSError from deep in a server thread."""
     with socket.socket() as sock:
@@ -53,10 +60,7 @@ def _check_free(host: str, port: int, name: str) -> None:
             sock.bind((host, port))
         except OSError as error:
             if error.errno == errno.EADDRINUSE:
-                raise Stop(
-                    f"port {port} is already in use (another make run, or another program): "
-                    f"choose another, e.g. {name}={port + 10} make run"
-                ) from error
+                raise _taken(port, name) from error
             raise Stop(f"cannot listen on {host}:{port} ({error.strerror}): check HOST and {name}") from error
 
 
@@ -224,7 +228,7 @@ def serve(local_dir: Path) -> None:
             server = gateway.serve(host, port)
         except OSError as error:  # taken since _check_free
             if error.errno == errno.EADDRINUSE:
-                raise Stop(f"port {port} is already in use: choose another, e.g. PORT={port + 10} make run") from error
+                raise _taken(port, "PORT") from error
             raise
         url = server.url  # type: ignore[attr-defined]
         _claim(lock, url)
