@@ -91,20 +91,28 @@ def atomic_writes() -> None:
     """DynamoDB's guarantee, made explicit for moto's threaded server: each write, and each transaction as a
     whole, is atomic with respect to the others (the condition checks above must not interleave)."""
 
-    def atomic(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def atomic(fn: Callable[..., Any], copy_result: bool) -> Callable[..., Any]:
         @functools.wraps(fn)
         def run(*args: Any, **kwargs: Any) -> Any:
             with WRITE_LOCK:
                 _writes[0] += 1
-                # A copy, taken under the lock: moto answers UpdateItem with the stored item itself and reads it
-                # after returning, when the next writer may have changed it (two ADDs then both see the second's
-                # result: two containers sharing one id block).
-                return copy.deepcopy(fn(*args, **kwargs))
+                result = fn(*args, **kwargs)
+                # A copy, taken under the lock: moto answers PutItem and UpdateItem with the stored item itself and
+                # reads it after returning, when the next writer may have changed it (two ADDs then both see the
+                # second's result: two containers sharing one id block).
+                return copy.deepcopy(result) if copy_result else result
 
         return run
 
-    for name in ("transact_write_items", "put_item", "update_item", "delete_item"):
-        setattr(DynamoDBBackend, name, atomic(getattr(DynamoDBBackend, name)))
+    # DeleteItem answers the item it took out of the table (no writer reaches it again); our
+    # TransactWriteItems answers nothing.
+    for name, copy_result in (
+        ("transact_write_items", False),
+        ("put_item", True),
+        ("update_item", True),
+        ("delete_item", False),
+    ):
+        setattr(DynamoDBBackend, name, atomic(getattr(DynamoDBBackend, name), copy_result))
 
 
 def serve(argv: list[str]) -> None:

@@ -45,6 +45,13 @@ def _port(name: str, default: str | None) -> int | None:
     return int(value)
 
 
+def _taken(port: int, name: str) -> Stop:
+    return Stop(
+        f"port {port} is already in use (another make run, or another program): "
+        f"choose another, e.g. {name}={port + 10} make run"
+    )
+
+
 def _check_free(host: str, port: int, name: str) -> None:
     """Fail now, in one line, rather than after the seed with an OSError from deep in a server thread."""
     with socket.socket() as sock:
@@ -53,10 +60,7 @@ def _check_free(host: str, port: int, name: str) -> None:
             sock.bind((host, port))
         except OSError as error:
             if error.errno == errno.EADDRINUSE:
-                raise Stop(
-                    f"port {port} is already in use (another make run, or another program): "
-                    f"choose another, e.g. {name}={port + 10} make run"
-                ) from error
+                raise _taken(port, name) from error
             raise Stop(f"cannot listen on {host}:{port} ({error.strerror}): check HOST and {name}") from error
 
 
@@ -104,10 +108,15 @@ def _lock(local_dir: Path, host: str, port: int) -> IO[str]:
             f"already running in this folder (pid {pid or '?'}, {url or 'starting'}): "
             "use that one, or stop it (Ctrl-C in its terminal) first"
         ) from None
-    file.truncate(0)
-    file.write(f"{os.getpid()} http://{host}:{port}\n")
-    file.flush()
+    _claim(file, f"http://{host}:{port}")
     return file
+
+
+def _claim(lock: IO[str], url: str) -> None:
+    """What a second `make run` in this folder says: this process and its URL."""
+    lock.truncate(0)
+    lock.write(f"{os.getpid()} {url}\n")
+    lock.flush()
 
 
 def _dynamodb_port(host: str, api_port: int) -> int:
@@ -219,19 +228,26 @@ def serve(local_dir: Path) -> None:
             server = gateway.serve(host, port)
         except OSError as error:  # taken since _check_free
             if error.errno == errno.EADDRINUSE:
-                raise Stop(f"port {port} is already in use: choose another, e.g. PORT={port + 10} make run") from error
+                raise _taken(port, "PORT") from error
             raise
         url = server.url  # type: ignore[attr-defined]
-        lock.truncate(0)
-        lock.write(f"{os.getpid()} {url}\n")
-        lock.flush()
+        _claim(lock, url)
         # The gateway also answers API Gateway's FlushStageAuthorizersCache (LocalGateway.manage): the functions
         # in this process and patients-admin (run.env) flush its authorizer cache there, as they do on AWS.
         from local.events import API_ID
 
-        os.environ.update({"AWS_ENDPOINT_URL_API_GATEWAY": url, "API_ID": API_ID, "API_STAGE": gateway.stage})
+        api_gateway = {"AWS_ENDPOINT_URL_API_GATEWAY": url, "API_ID": API_ID, "API_STAGE": gateway.stage}
+        os.environ.update(api_gateway)
         table_name = gateway.functions and next(iter(gateway.functions.values())).environment.get("TABLE_NAME")
-        _announce(url, gateway, endpoint, tables, demo, data_line, env_file, str(table_name or tables[0]), REGION)
+        admin_env = {
+            "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
+            "TABLE_NAME": str(table_name or tables[0]),
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            **api_gateway,
+        }
+        _announce(url, gateway, tables, demo, data_line, env_file, admin_env)
         stop_schedules = start_schedules(gateway)
         # `kill` (SIGTERM) stops it as Ctrl-C does: the last changes are saved before it exits.
         signal.signal(signal.SIGTERM, _interrupt)
@@ -252,30 +268,27 @@ def serve(local_dir: Path) -> None:
 def _announce(
     url: str,
     gateway: Any,
-    endpoint: str,
     tables: list[str],
     demo: dict[str, Any],
     data_line: str,
     env_file: Path,
-    table_name: str,
-    region: str,
+    admin_env: dict[str, str],
 ) -> None:
+    """Print how to use this server, and write the same variables for a second terminal (`admin_env`: what
+    patients-admin needs to reach it)."""
     lines = [
         "",
         f"Patients API (local): {url}   (stage '{gateway.stage}' is not part of local URLs)",
         f"Web app:              {url}/" if gateway.web.built else "Web app:              not built (make build)",
-        f"DynamoDB endpoint:    {endpoint}   tables: {', '.join(tables)}",
+        f"DynamoDB endpoint:    {admin_env['AWS_ENDPOINT_URL_DYNAMODB']}   tables: {', '.join(tables)}",
         f"Data:                 {data_line}",
         f"Demo clinic:          {demo['clinic_id']}",
     ]
     lines += [f"  {role:<11} X-User-Token: {token}" for role, token in demo["tokens"].items()]
-    api_gateway = {key: os.environ[key] for key in ("AWS_ENDPOINT_URL_API_GATEWAY", "API_ID", "API_STAGE")}
     lines += [
         "",
         "Point patients-admin at this server with:",
-        f"  export AWS_ENDPOINT_URL_DYNAMODB={endpoint} TABLE_NAME={table_name} "
-        f"AWS_DEFAULT_REGION={region} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local "
-        + " ".join(f"{k}={v}" for k, v in api_gateway.items()),
+        "  export " + " ".join(f"{k}={v}" for k, v in admin_env.items()),
         "",
         "The patient token belongs to a patient user of the first demo patient (PATIENT_ID): it reaches that",
         "record only.",
@@ -291,12 +304,7 @@ def _announce(
             "API": url,
             **{f"{role.upper()}_TOKEN": token for role, token in demo["tokens"].items()},
             "PATIENT_ID": str(demo["patient_ids"][0]),
-            "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
-            "TABLE_NAME": table_name,
-            "AWS_DEFAULT_REGION": region,
-            "AWS_ACCESS_KEY_ID": "local",
-            "AWS_SECRET_ACCESS_KEY": "local",
-            **api_gateway,
+            **admin_env,
             # So the CLI counts a failed flush in the same metric as the functions (on stderr here).
             "POWERTOOLS_METRICS_NAMESPACE": os.environ.get("POWERTOOLS_METRICS_NAMESPACE", ""),
             "POWERTOOLS_SERVICE_NAME": os.environ.get("POWERTOOLS_SERVICE_NAME", ""),

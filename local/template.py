@@ -36,10 +36,6 @@ _PATH = "__path__"  # where load_template() keeps the template's file
 # SAM's yellow "no 100% fidelity between authorizers locally and on AWS" banner addresses `sam local` users;
 # its other warnings (an authorizer it cannot read, ...) still show.
 logging.getLogger("samcli.lib.providers.api_collector").addFilter(lambda record: "fidelity" not in record.getMessage())
-# Its CORS reader cannot resolve the template's `Fn::If` on AllowOrigin; cors_spec() reads it resolved.
-logging.getLogger("samcli.lib.providers.cfn_base_api_provider").addFilter(
-    lambda record: "was not fully resolved" not in record.getMessage()
-)
 
 
 def load_template(path: str | Path | None = None) -> dict[str, Any]:
@@ -82,10 +78,12 @@ def _read(path: str, _mtime_ns: int, overrides: tuple[tuple[str, Any], ...]) -> 
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # samtranslator's own, about its validator
-        stacks, _ = SamLocalStackProvider.get_stacks(path, parameter_overrides=dict(overrides))
+        stacks, _ = SamLocalStackProvider.get_stacks(
+            template_dictionary=_choose_conditionals(path, dict(overrides)), parameter_overrides=dict(overrides)
+        )
         functions = SamFunctionProvider(stacks, use_raw_codeuri=True, ignore_code_extraction_warnings=True)
         api = ApiProvider(stacks).api
-        resources = _choose_conditionals(stacks[0].resources, path, dict(overrides))
+        resources = stacks[0].resources
     # SAM skips an authorizer it cannot read (a FunctionArn that is an alias, ...) with a warning, and its
     # routes become public: locally that would be an API without authentication.
     declared = {
@@ -103,9 +101,10 @@ def _read(path: str, _mtime_ns: int, overrides: tuple[tuple[str, Any], ...]) -> 
 _NO_VALUE = {"Ref": "AWS::NoValue"}
 
 
-def _choose_conditionals(resources: dict[str, Any], path: str, overrides: dict[str, Any]) -> dict[str, Any]:
-    """SAM CLI's resolver leaves a `Fn::If` unresolved when a branch is `AWS::NoValue` (as the template's CORS
-    headers are): evaluate its condition with SAM's resolver and keep the chosen branch, dropping NoValue."""
+def _choose_conditionals(path: str, overrides: dict[str, Any]) -> dict[str, Any]:
+    """The template with every `Fn::If` replaced by its chosen branch and AWS::NoValue left out, as CloudFormation
+    does, before SAM CLI reads it: its resolver leaves an `Fn::If` with an `AWS::NoValue` branch (the template's
+    CORS headers) unresolved, and its own readers (the API's Cors) would see it so."""
     from samcli.lib.intrinsic_resolver.intrinsic_property_resolver import IntrinsicResolver
     from samcli.lib.intrinsic_resolver.intrinsics_symbol_table import IntrinsicsSymbolTable
     from samcli.lib.providers.sam_base_provider import SamBaseProvider
@@ -128,7 +127,7 @@ def _choose_conditionals(resources: dict[str, Any], path: str, overrides: dict[s
             return [item for item in (choose(item) for item in value) if item != _NO_VALUE]
         return value
 
-    return choose(resources)  # type: ignore[no-any-return]
+    return choose(template)  # type: ignore[no-any-return]
 
 
 def deploy_overrides(config_env: str = "default") -> dict[str, str]:

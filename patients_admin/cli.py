@@ -1,4 +1,4 @@
-"""`patients-admin`: clinics, users, tokens (and later care teams and summaries), printed as JSON.
+"""`patients-admin`: clinics, users, tokens, invitations, care teams, summaries and audit trails, printed as JSON.
 
 It talks to DynamoDB directly: a deployed stack (`--stack NAME` reads the table from the stack's
 outputs, or `TABLE_NAME`), or a running `make run` (`AWS_ENDPOINT_URL_DYNAMODB`, as it prints). Revoking
