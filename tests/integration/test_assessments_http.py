@@ -6,8 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import requests
-from support import NOT_FOUND, PATIENT_FORBIDDEN, UNAUTHORIZED, User, clinic, patient, user
+from support import NOT_FOUND, PATIENT_FORBIDDEN, UNAUTHORIZED, Client, clinic, patient, user
 
 pytestmark = pytest.mark.http
 
@@ -36,31 +35,26 @@ def world(local_api: Any) -> dict[str, Any]:
     return {"admin": admin, "provider": provider, "stranger": stranger, "elsewhere": elsewhere}
 
 
-def _session(who: User) -> requests.Session:
-    s = requests.Session()
-    s.headers["X-User-Token"] = who.token
-    return s
+@pytest.fixture(scope="module")
+def api(local_api: Any) -> Client:
+    return Client(local_api.url)
 
 
-def _url(local_api: Any, path: str) -> str:
-    return local_api.url + path
-
-
-def test_record_read_list_latest_and_delete(local_api: Any, world: dict[str, Any]) -> None:
+def test_record_read_list_latest_and_delete(api: Client, world: dict[str, Any]) -> None:
     provider = world["provider"]
     mine = patient(provider, "Hedda", "Http", time_zone="Europe/Oslo")
-    s = _session(provider)
-    base = _url(local_api, f"/v1/patients/{mine['id']}")
+    token = provider.token
+    base = f"/v1/patients/{mine['id']}"
 
-    instruments = s.get(_url(local_api, "/v1/instruments"))
-    assert instruments.status_code == 200
-    assert [(i["code"], i["total_max"]) for i in instruments.json()["instruments"]] == [("phq9", 27), ("gad7", 21)]
+    instruments = api.get("/v1/instruments", token=token)
+    assert instruments.status == 200
+    assert [(i["code"], i["total_max"]) for i in instruments.body["instruments"]] == [("phq9", 27), ("gad7", 21)]
 
     answers = [0, 1, 2, 0, 0, 1, 0, 0, 0]
     sent = {"assessment": {"instrument": "phq9", "answers": answers, "completed_at": "2024-05-01T08:00:00+02:00"}}
-    created = s.post(f"{base}/assessments", json=sent, headers={"Idempotency-Key": "http-phq9-1"})
-    assert created.status_code == 201, created.text
-    body = created.json()
+    created = api.post(f"{base}/assessments", sent, token=token, headers={"Idempotency-Key": "http-phq9-1"})
+    assert created.status == 201, created.text
+    body = created.body
     assert set(body) == ASSESSMENT_KEYS
     assert (body["total"], body["severity"], body["completed_at"], body["source"], body["recorded_by"]) == (
         4,
@@ -69,19 +63,19 @@ def test_record_read_list_latest_and_delete(local_api: Any, world: dict[str, Any
         "staff",
         provider.id,
     )
-    replay = s.post(f"{base}/assessments", json=sent, headers={"Idempotency-Key": "http-phq9-1"})
-    assert (replay.status_code, replay.json(), replay.headers.get("Idempotent-Replayed")) == (201, body, "true")
+    replay = api.post(f"{base}/assessments", sent, token=token, headers={"Idempotency-Key": "http-phq9-1"})
+    assert (replay.status, replay.body, replay.header("Idempotent-Replayed")) == (201, body, "true")
 
     worse = {"assessment": {"instrument": "phq9", "answers": [2] * 9, "completed_at": "2024-05-08T08:00:00Z"}}
-    second = s.post(f"{base}/assessments", json=worse).json()
+    second = api.post(f"{base}/assessments", worse, token=token).body
     assert (second["total"], second["severity"]) == (18, "moderately_severe")
 
-    assert s.get(f"{base}/assessments/{body['id']}").json() == body
-    listed = s.get(f"{base}/assessments", params={"instrument": "phq9", "start_date": "2024-05-01"}).json()
+    assert api.get(f"{base}/assessments/{body['id']}", token=token).body == body
+    listed = api.get(f"{base}/assessments", token=token, query={"instrument": "phq9", "start_date": "2024-05-01"}).body
     assert [a["id"] for a in listed["assessments"]] == [second["id"], body["id"]]
     assert listed["meta"] == {"page_size": 25, "has_more": False, "next_cursor": None}
 
-    latest = s.get(f"{base}/gauges/latest").json()["latest"]
+    latest = api.get(f"{base}/gauges/latest", token=token).body["latest"]
     assert latest == [
         {
             "gauge_type": "phq9",
@@ -94,12 +88,12 @@ def test_record_read_list_latest_and_delete(local_api: Any, world: dict[str, Any
             "change": 14,
         }
     ]
-    assert s.delete(f"{base}/assessments/{second['id']}").status_code == 204
-    (after,) = s.get(f"{base}/gauges/latest").json()["latest"]
+    assert api.delete(f"{base}/assessments/{second['id']}", token=token).status == 204
+    (after,) = api.get(f"{base}/gauges/latest", token=token).body["latest"]
     assert (after["value"], after["previous_value"], after["change"]) == (4, None, None)
-    assert [g["value"] for g in s.get(f"{base}/gauges").json()["gauges"]] == [4]
-    gone = s.get(f"{base}/assessments/{second['id']}")
-    assert (gone.status_code, gone.json()) == (404, {"errors": "Assessment not found"})
+    assert [g["value"] for g in api.get(f"{base}/gauges", token=token).body["gauges"]] == [4]
+    gone = api.get(f"{base}/assessments/{second['id']}", token=token)
+    assert (gone.status, gone.body) == (404, {"errors": "Assessment not found"})
 
 
 @pytest.mark.parametrize(
@@ -120,47 +114,44 @@ def test_record_read_list_latest_and_delete(local_api: Any, world: dict[str, Any
     ],
 )
 def test_validation_messages_on_the_wire(
-    local_api: Any, world: dict[str, Any], fields: dict[str, Any], errors: dict[str, list[str]]
+    api: Client, world: dict[str, Any], fields: dict[str, Any], errors: dict[str, list[str]]
 ) -> None:
     mine = patient(world["admin"], "Vera", "Valid")
-    reply = _session(world["admin"]).post(
-        _url(local_api, f"/v1/patients/{mine['id']}/assessments"), json={"assessment": fields}
-    )
-    assert (reply.status_code, reply.json()) == (422, {"errors": errors})
+    reply = api.post(f"/v1/patients/{mine['id']}/assessments", {"assessment": fields}, token=world["admin"].token)
+    assert (reply.status, reply.body) == (422, {"errors": errors})
 
 
-def test_access_comes_before_validation(local_api: Any, world: dict[str, Any]) -> None:
+def test_access_comes_before_validation(api: Client, world: dict[str, Any]) -> None:
     theirs = patient(world["provider"], "Ada", "Access")
     bad = {"assessment": {"instrument": "nope"}}
     path = f"/v1/patients/{theirs['id']}"
     for method, suffix, body in (
         ("POST", "/assessments", bad),
-        ("GET", "/assessments", None),
-        ("GET", "/assessments/1", None),
-        ("DELETE", "/assessments/1", None),
-        ("GET", "/gauges/latest", None),
+        ("GET", "/assessments", ...),
+        ("GET", "/assessments/1", ...),
+        ("DELETE", "/assessments/1", ...),
+        ("GET", "/gauges/latest", ...),
     ):
-        url = _url(local_api, path + suffix)
-        unauthenticated = requests.request(method, url, json=body)
-        assert (unauthenticated.status_code, unauthenticated.json()) == (401, UNAUTHORIZED)
-        off_team = _session(world["stranger"]).request(method, url, json=body)
-        assert (off_team.status_code, off_team.json()) == (403, PATIENT_FORBIDDEN), (method, suffix)
-        other_clinic = _session(world["elsewhere"]).request(method, url, json=body)
-        assert (other_clinic.status_code, other_clinic.json()) == (404, NOT_FOUND), (method, suffix)
-    instruments = requests.get(_url(local_api, "/v1/instruments"))
-    assert (instruments.status_code, instruments.json()) == (401, UNAUTHORIZED)
+        unauthenticated = api.request(method, path + suffix, json_body=body)
+        assert (unauthenticated.status, unauthenticated.body) == (401, UNAUTHORIZED)
+        off_team = api.request(method, path + suffix, json_body=body, token=world["stranger"].token)
+        assert (off_team.status, off_team.body) == (403, PATIENT_FORBIDDEN), (method, suffix)
+        other_clinic = api.request(method, path + suffix, json_body=body, token=world["elsewhere"].token)
+        assert (other_clinic.status, other_clinic.body) == (404, NOT_FOUND), (method, suffix)
+    instruments = api.get("/v1/instruments")
+    assert (instruments.status, instruments.body) == (401, UNAUTHORIZED)
 
 
-def test_reserved_gauge_types_and_the_totals_gauge(local_api: Any, world: dict[str, Any]) -> None:
+def test_reserved_gauge_types_and_the_totals_gauge(api: Client, world: dict[str, Any]) -> None:
     mine = patient(world["admin"], "Rex", "Reserved")
-    s = _session(world["admin"])
-    base = _url(local_api, f"/v1/patients/{mine['id']}")
-    refused = s.post(f"{base}/gauges", json={"gauge": {"gauge_type": "gad7", "value": 3}})
-    assert (refused.status_code, refused.json()) == (422, {"errors": {"gauge_type": ["is reserved for assessments"]}})
-    s.post(f"{base}/assessments", json={"assessment": {"instrument": "gad7", "answers": [1] * 7}})
-    (total,) = s.get(f"{base}/gauges", params={"gauge_type": "gad7"}).json()["gauges"]
-    conflict = s.delete(f"{base}/gauges/{total['id']}")
-    assert (conflict.status_code, conflict.json()) == (
+    token = world["admin"].token
+    base = f"/v1/patients/{mine['id']}"
+    refused = api.post(f"{base}/gauges", {"gauge": {"gauge_type": "gad7", "value": 3}}, token=token)
+    assert (refused.status, refused.body) == (422, {"errors": {"gauge_type": ["is reserved for assessments"]}})
+    api.post(f"{base}/assessments", {"assessment": {"instrument": "gad7", "answers": [1] * 7}}, token=token)
+    (total,) = api.get(f"{base}/gauges", token=token, query={"gauge_type": "gad7"}).body["gauges"]
+    conflict = api.delete(f"{base}/gauges/{total['id']}", token=token)
+    assert (conflict.status, conflict.body) == (
         409,
         {"errors": "This gauge is an assessment's total; delete the assessment"},
     )

@@ -12,12 +12,12 @@ import signal
 import socket
 import subprocess
 import sys
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support import Client
 
 from local.dynamodb import free_port, start_embedded
 
@@ -58,6 +58,7 @@ class Server:
             self.process.communicate()
             raise
         self.url = f"http://127.0.0.1:{env['PORT']}"
+        self.client = Client(self.url)
         tokens = (line.split() for line in self.printed.splitlines() if "X-User-Token:" in line)
         self.tokens = {words[0]: words[-1] for words in tokens}
 
@@ -71,17 +72,8 @@ class Server:
         raise AssertionError(f"make run did not start:\n{printed}{self.process.stderr.read()}")
 
     def call(self, method: str, path: str, body: Any = None, role: str = "provider") -> tuple[int, Any]:
-        request = urllib.request.Request(
-            self.url + path,
-            method=method,
-            data=None if body is None else json.dumps(body).encode(),
-            headers={"X-User-Token": self.tokens[role], "Content-Type": "application/json"},
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status, json.loads(response.read())
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read())
+        reply = self.client.request(method, path, token=self.tokens[role], json_body=... if body is None else body)
+        return reply.status, reply.body
 
     def stop(self, sig: int = signal.SIGINT) -> None:
         self.process.send_signal(sig)

@@ -217,10 +217,7 @@ RESTORE_TWO_COPIES = """
 def dynamodb_endpoint() -> Iterator[str]:
     endpoint, stop = start_embedded(in_process=False)
     try:
-        with pytest.MonkeyPatch.context() as patch:
-            for name, value in DUMMY_AWS.items():
-                patch.setenv(name, value)
-            create_tables(TEMPLATE, endpoint_url=endpoint)
+        create_tables(TEMPLATE, endpoint_url=endpoint)  # with conftest's dummy credentials
         yield endpoint
     finally:
         stop()

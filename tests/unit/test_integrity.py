@@ -9,7 +9,8 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -180,11 +181,25 @@ def test_gauge_batches_and_care_team_additions_are_idempotent(clinic: dict[str, 
     assert [m["user_id"] for m in body(replayed)["care_team"]] == [member["user_id"]]
 
 
-INVOCATION_SECONDS = 3
+INVOCATION_SECONDS = 60
 
 
 class _Crash(BaseException):
     """What a Lambda timeout or crash looks like to the code: it never gets to clean up."""
+
+
+def _idempotency_store_clock_moved(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
+    """The time Powertools' DynamoDB idempotency store reads (for the condition of its in-progress write) moved
+    `seconds` ahead: what waiting that long would do, without the wait."""
+    from aws_lambda_powertools.utilities.idempotency.persistence import dynamodb
+
+    class Later(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> Any:  # type: ignore[override]
+            return datetime.now(tz) + timedelta(seconds=seconds)
+
+    # The module reads datetime.now() through `import datetime as dt`; only its view of the time changes.
+    monkeypatch.setattr(dynamodb, "dt", SimpleNamespace(datetime=Later))
 
 
 def test_a_duplicate_of_an_unfinished_create_is_409_until_the_invocation_would_have_timed_out(
@@ -199,8 +214,7 @@ def test_a_duplicate_of_an_unfinished_create_is_409_until_the_invocation_would_h
     event = make_event("POST", "/v1/patients", body=NEW_PATIENT, headers={"Idempotency-Key": "crash"}, user=user)
     module = gateway._module("CreatePatientFunction")
     monkeypatch.setattr(patients, "create", crash)
-    # Long enough that the duplicate below lands inside it even on a loaded machine (1 s left it little margin).
-    timed_out_at = time.monotonic() + INVOCATION_SECONDS
+    # Long enough that the duplicate below lands inside it on any machine; nothing waits for it to pass.
     with pytest.raises(_Crash):
         module.lambda_handler(event, events.LambdaContext("CreatePatientFunction", timeout_seconds=INVOCATION_SECONDS))
     monkeypatch.undo()
@@ -210,7 +224,7 @@ def test_a_duplicate_of_an_unfinished_create_is_409_until_the_invocation_would_h
     assert (duplicate.status, duplicate.headers["Retry-After"]) == (409, "1")
     assert body(duplicate) == {"errors": "A request with this Idempotency-Key is still in progress"}
     assert stored_patients(clinic["clinic"]["id"]) == []
-    time.sleep(max(0.0, timed_out_at - time.monotonic()) + 0.1)  # the crashed invocation's time is up
+    _idempotency_store_clock_moved(monkeypatch, INVOCATION_SECONDS + 1)  # the crashed invocation's time is up
     retry = call("POST", "/v1/patients", NEW_PATIENT, {"Idempotency-Key": "crash"})
     assert retry.status == 201 and "Idempotent-Replayed" not in retry.headers
     assert stored_patients(clinic["clinic"]["id"]) == [body(retry)["id"]]
