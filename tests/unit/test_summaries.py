@@ -141,6 +141,11 @@ def test_weeks_start_on_monday(clinic: Clinic) -> None:
     assert (
         summary(clinic, patient, "period=week&start_date=2024-03-13&end_date=2024-03-13")["summaries"][0]["count"] == 3
     )
+    # A start after today without an end has nothing to report, even when today is in the week it starts in
+    # (T0 is a Wednesday; the week of 2024-03-18 holds a gauge).
+    with frozen(T0):
+        assert summary(clinic, patient, "period=week&start_date=2024-03-21")["summaries"] == []
+        assert summary(clinic, patient, "period=day&start_date=2024-03-21")["summaries"] == []
 
 
 def test_summary_numbers_are_rounded_to_two_decimals(clinic: Clinic) -> None:

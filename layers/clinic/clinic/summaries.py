@@ -274,9 +274,10 @@ def summary(
     first, last = parse_range(start_date, end_date)
     last = last or clock.now().astimezone(zone(patient)).date()
     first = first or shift(last, -29 if period == "day" else -77)
-    if period == "week":
+    # A start after today without an end leaves first > last: nothing to summarise, whatever the period (a
+    # week would otherwise widen the range back over today). The store reads nothing for such a range.
+    if period == "week" and first <= last:
         first, last = shift(first, -first.weekday()), shift(last, 6 - last.weekday())
-    # A start after today without an end leaves first > last: the store reads nothing for such a range.
     if (last - first).days > MAX_DAYS:
         raise ValidationFailed({"end_date": [f"must be within {MAX_DAYS} days of start_date"]})
     # Keyed by ISO day strings, which sort like the dates they name.
