@@ -82,6 +82,29 @@ class GaugesBody(_In):
     gauges: Annotated[list[GaugeIn], Field(min_length=1, max_length=100)] | None = None
 
 
+class AssessmentIn(_In):
+    instrument: Literal["phq9", "gad7"]
+    answers: Annotated[list[Annotated[int, Field(ge=0, le=3)]], Field(min_length=7, max_length=9)]
+    completed_at: datetime | None = None
+    notes: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class AssessmentBody(_In):
+    assessment: AssessmentIn
+
+
+class InvitationIn(_In):
+    expires_in_hours: Annotated[int, Field(ge=1, le=168)] = 72
+
+
+class InvitationBody(_In):
+    invitation: InvitationIn | None = None
+
+
+class RedeemBody(_In):
+    code: Annotated[str, Field(min_length=1, max_length=200)]
+
+
 Page = Annotated[int, Query(ge=1)]
 Day = Annotated[str | None, Query()]
 
@@ -143,6 +166,15 @@ def resolver(function_id: str, replay: Callable[[], None], answer: dict[str, Any
         "DeleteGaugeFunction": lambda: app.delete("/v1/patients/<id>/gauges/<gauge_id>")(_delete_gauge),
         "GetGaugeSummaryFunction": lambda: app.get("/v1/patients/<id>/gauges/summary")(_summary),
         "ServeDocsFunction": lambda: app.get("/v1/docs")(_docs),
+        "ListInstrumentsFunction": lambda: app.get("/v1/instruments")(_docs),
+        "GetLatestGaugesFunction": lambda: app.get("/v1/patients/<id>/gauges/latest")(_by_id),
+        "ListAssessmentsFunction": lambda: app.get("/v1/patients/<id>/assessments")(_list_assessments),
+        "GetAssessmentFunction": lambda: app.get("/v1/patients/<id>/assessments/<assessment_id>")(_assessment),
+        "RecordAssessmentFunction": lambda: app.post("/v1/patients/<id>/assessments")(_record_assessment),
+        "DeleteAssessmentFunction": lambda: app.delete("/v1/patients/<id>/assessments/<assessment_id>")(_assessment),
+        "CreateInvitationFunction": lambda: app.post("/v1/patients/<id>/invitations")(_invite),
+        "RedeemInvitationFunction": lambda: app.post("/v1/invitations/redeem")(_redeem),
+        "GetMeFunction": lambda: app.get("/v1/me")(_docs),
     }
 
     def _list_patients(
@@ -201,6 +233,29 @@ def resolver(function_id: str, replay: Callable[[], None], answer: dict[str, Any
         return respond()
 
     def _docs():
+        return respond()
+
+    def _list_assessments(
+        id: str,
+        instrument: Annotated[Literal["phq9", "gad7"] | None, Query()] = None,
+        start_date: Day = None,
+        end_date: Day = None,
+        order: Annotated[Literal["desc", "asc"], Query()] = "desc",
+        page_size: Annotated[int, Query(ge=1, le=100)] = 25,
+        cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    ):
+        return respond()
+
+    def _assessment(id: str, assessment_id: str):
+        return respond()
+
+    def _record_assessment(id: str, request: Annotated[AssessmentBody, Body()]):
+        return respond()
+
+    def _invite(id: str, request: Annotated[InvitationBody | None, Body()] = None):
+        return respond()
+
+    def _redeem(request: Annotated[RedeemBody, Body()]):
         return respond()
 
     if function_id not in routes:
