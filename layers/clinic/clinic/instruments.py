@@ -7,8 +7,10 @@ Drs. Spitzer, Williams, Kroenke and colleagues; no permission is required to rep
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 
@@ -162,3 +164,10 @@ def get(code: str) -> Instrument | None:
 
 def catalog() -> dict[str, Any]:
     return {"instruments": [i.present() for i in INSTRUMENTS.values()]}
+
+
+@cache
+def catalog_json() -> str:
+    """The catalog as the route sends it: the instruments are constants, so it is serialised once per process
+    (the first request), not on every request (at import, a cold start that never lists them would pay)."""
+    return json.dumps(catalog(), separators=(",", ":"), ensure_ascii=False)
