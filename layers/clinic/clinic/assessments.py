@@ -7,10 +7,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from clinic import clock, cursors, ids, instruments, latest, store_assessments
+from clinic import clock, cursors, ids, instruments, latest
 from clinic.access import Caller, may_delete
 from clinic.errors import Forbidden, NotFound
 from clinic.gauges import source_of, time_range
+from clinic.store import assessments as store_assessments
+from clinic.store.items import AssessmentItem, GaugeItem
 
 if TYPE_CHECKING:
     from clinic.models import NewAssessment
@@ -34,13 +36,14 @@ def present(a: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def record(caller: Caller, patient: Mapping[str, Any], new: NewAssessment) -> dict[str, Any]:
+def record(caller: Caller, patient: Mapping[str, Any], new: NewAssessment) -> AssessmentItem:
     """Scores the answers and stores the assessment with its total gauge and latest entry in one transaction."""
     instrument = instruments.INSTRUMENTS[new.instrument]
     now = clock.iso(clock.now())
     total = instrument.total(new.answers)
-    assessment = {
-        "id": ids.next_id("assessment"),
+    assessment_id, gauge_id = ids.next_id("assessment"), ids.next_id("gauge")
+    assessment: AssessmentItem = {
+        "id": assessment_id,
         "patient_id": patient["id"],
         "instrument": instrument.code,
         "answers": list(new.answers),
@@ -51,9 +54,10 @@ def record(caller: Caller, patient: Mapping[str, Any], new: NewAssessment) -> di
         "source": source_of(caller),
         "recorded_by": caller.user_id,
         "created_at": now,
+        "gauge_id": gauge_id,
     }
-    gauge = {
-        "id": ids.next_id("gauge"),
+    gauge: GaugeItem = {
+        "id": gauge_id,
         "patient_id": patient["id"],
         "gauge_type": instrument.code,
         "value": total,
@@ -63,9 +67,8 @@ def record(caller: Caller, patient: Mapping[str, Any], new: NewAssessment) -> di
         "notes": None,
         "created_at": now,
         "created_by": caller.user_id,
-        "assessment_id": assessment["id"],
+        "assessment_id": assessment_id,
     }
-    assessment["gauge_id"] = gauge["id"]
     # Issue 15's alerts join this transaction here: `before[instrument.code]` is the instrument's latest entry
     # as read for this very write (its newest total is the previous one, for `worsening`).
     latest.record(
@@ -74,7 +77,7 @@ def record(caller: Caller, patient: Mapping[str, Any], new: NewAssessment) -> di
     return assessment
 
 
-def _find(patient: Mapping[str, Any], assessment_id: str) -> dict[str, Any]:
+def _find(patient: Mapping[str, Any], assessment_id: str) -> AssessmentItem:
     aid = ids.parse(assessment_id)
     found = store_assessments.get_assessment(aid) if aid is not None else None
     if found is None or found["patient_id"] != patient["id"]:

@@ -10,6 +10,7 @@ from typing import Any
 from clinic import ids, store
 from clinic.access import CARE_TEAM_ROLES, Action, Caller, may_manage_member, patient_for
 from clinic.errors import Forbidden, NotFound, StorageUnavailable, ValidationFailed
+from clinic.store.items import PatientItem, UserItem
 
 MAX_MEMBERS = 20  # a name change rewrites every member's list entry in one transaction
 
@@ -26,14 +27,14 @@ def present(patient: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _member(caller: Caller, user_id: int) -> dict[str, Any]:
+def _member(caller: Caller, user_id: int) -> UserItem:
     user = store.get_user(user_id)
     if user is None or user["clinic_id"] != caller.clinic_id or user["role"] not in CARE_TEAM_ROLES:
         raise ValidationFailed({"user_id": ["must be a provider or supervisor of this clinic"]})
     return user
 
 
-def _change(caller: Caller, patient: dict[str, Any], member: Mapping[str, Any], present: bool) -> dict[str, Any]:
+def _change(caller: Caller, patient: PatientItem, member: Mapping[str, Any], present: bool) -> PatientItem:
     for attempt in range(8):
         try:
             store.set_care_team_member(patient, member["id"], member.get("supervisor_id"), present)
@@ -45,7 +46,7 @@ def _change(caller: Caller, patient: dict[str, Any], member: Mapping[str, Any], 
     raise StorageUnavailable
 
 
-def add(caller: Caller, patient: dict[str, Any], user_id: int) -> dict[str, Any]:
+def add(caller: Caller, patient: PatientItem, user_id: int) -> PatientItem:
     member = _member(caller, user_id)
     if not may_manage_member(caller, member):
         raise Forbidden
@@ -57,7 +58,7 @@ def add(caller: Caller, patient: dict[str, Any], user_id: int) -> dict[str, Any]
     return _change(caller, patient, member, present=True)
 
 
-def remove(caller: Caller, patient: dict[str, Any], user_id: str) -> dict[str, Any]:
+def remove(caller: Caller, patient: PatientItem, user_id: str) -> PatientItem:
     team = patient.get("care_team") or {}
     uid = ids.parse(user_id)
     if uid is None or str(uid) not in team:
