@@ -24,8 +24,7 @@ app = api(patient=Action.MANAGE_CARE_TEAM, body="user_id", idempotent=True)
     ),
 )
 def add_care_team_member(id: str, request: Annotated[CareTeamAddition, Body()]):
-    patient = care_teams.add(caller(app), guarded_patient(app), request.user_id)
-    return json_response(201, care_teams.present(patient))
+    return json_response(201, care_teams.add(caller(app), guarded_patient(app), request.user_id))
 
 
 lambda_handler = handler(app)

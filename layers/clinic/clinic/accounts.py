@@ -94,10 +94,10 @@ def change_care_team(patient_id: int, user_id: int, add: bool) -> dict[str, Any]
         raise AccountError(f"patient {patient_id} does not exist")
     operator = Caller(user_id=0, clinic_id=patient["clinic_id"], role="admin")
     if add:
-        patient = care_teams.add(operator, patient, user_id)
+        team = care_teams.add(operator, patient, user_id)
     else:
-        patient = care_teams.remove(operator, patient, str(user_id))
-    return {"patient_id": patient_id, **care_teams.present(patient)}
+        team = care_teams.present(care_teams.remove(operator, patient, str(user_id)))
+    return {"patient_id": patient_id, **team}
 
 
 def authenticate(token: str | None) -> Caller | None:
