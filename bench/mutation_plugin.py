@@ -9,6 +9,11 @@ wins. That directory is not on sys.path, so pytest loads none of the dev venv's 
 its .pth files are not run, so its editable install of `clinic` stays invisible (the tests import the mutated
 copy; mutmut's forced-failure check proves it).
 
+Cheaper, checking the same: every boto3 client of a test process (each test's `aws` fixture makes new ones)
+shares one botocore data loader, so a client no longer parses the service model and endpoint files again (the
+mutmut children inherit it warm from the process they fork from); property tests run at most
+MAX_EXAMPLES examples, without deadline (a mutant that makes code slow is not what they look for).
+
 Order: mutmut passes each mutant's tests as a set of node ids, which pytest would run in that (hash) order,
 interleaving modules and so setting module fixtures up again and again. This keeps each module's tests
 together, and runs the quickest first (by the durations mutmut measured): most mutants fail a quick test.
@@ -44,7 +49,41 @@ if not any(getattr(finder, "__name__", "") == _FromDevVenv.__name__ for finder i
     sys.meta_path.append(_FromDevVenv)  # type: ignore[arg-type]
 
 
+# Property tests' examples per mutant: a mutant most tests catch fails at once, a surviving one runs them all.
+MAX_EXAMPLES = 10
+
+
+def _share_botocore_loader() -> None:
+    import botocore.session
+
+    loaders: dict[Any, Any] = {}
+    create_loader = botocore.session.create_loader
+
+    def shared_loader(search_path_string: Any = None) -> Any:
+        if search_path_string not in loaders:
+            loaders[search_path_string] = create_loader(search_path_string)
+        return loaders[search_path_string]
+
+    botocore.session.create_loader = shared_loader  # type: ignore[assignment]
+
+
+_share_botocore_loader()
+
+
+def _fewer_examples(item: Any) -> None:
+    from hypothesis import settings
+
+    test = getattr(item, "obj", None)
+    current = getattr(test, "_hypothesis_internal_use_settings", None)  # set by @given on the test it wraps
+    if current is not None and (current.max_examples > MAX_EXAMPLES or current.deadline is not None):
+        test._hypothesis_internal_use_settings = settings(  # type: ignore[union-attr]
+            current, max_examples=min(current.max_examples, MAX_EXAMPLES), deadline=None
+        )
+
+
 def pytest_collection_modifyitems(items: list[Any]) -> None:
+    for item in items:
+        _fewer_examples(item)
     seconds = {}
     if os.path.exists("mutmut-stats.json"):
         with open("mutmut-stats.json") as stats:
