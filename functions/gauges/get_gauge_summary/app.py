@@ -5,7 +5,8 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from clinic import summaries
 from clinic.access import Action
-from clinic.http import api, guarded_patient, handler, json_response
+from clinic.http import api, handler, json_response
+from clinic.middleware import guarded_patient
 from clinic.models import GaugeType
 from clinic.openapi import SUMMARY_RULES, GaugeSummaries, operation
 

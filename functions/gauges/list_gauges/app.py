@@ -6,7 +6,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from clinic import gauges
 from clinic.access import Action
 from clinic.cursors import MAX_PAGE
-from clinic.http import api, guarded_patient, handler, json_response
+from clinic.http import api, handler, json_response
+from clinic.middleware import guarded_patient
 from clinic.models import GaugeType
 from clinic.openapi import GAUGE_LIST_RULES, Cursor, GaugeList, operation
 

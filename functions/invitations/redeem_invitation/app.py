@@ -8,7 +8,7 @@ from clinic.http import api, handler, json_response
 from clinic.models import RedeemInvitationRequest
 from clinic.openapi import Redemption, operation
 
-app = api(body="code")
+app = api(body="code", public=True)
 
 
 @app.post(

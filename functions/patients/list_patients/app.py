@@ -6,7 +6,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from clinic import patients
 from clinic.access import Action
 from clinic.cursors import MAX_PAGE
-from clinic.http import api, caller, handler, json_response
+from clinic.http import api, handler, json_response
+from clinic.middleware import caller
 from clinic.openapi import CURSOR_RULES, Cursor, PatientList, operation
 
 app = api(clinic=Action.LIST_PATIENTS, audit_ids="patients[].id")
