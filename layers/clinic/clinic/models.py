@@ -49,7 +49,6 @@ EARLIEST_TIME = datetime.combine(EARLIEST_BIRTH, time.min, UTC)
 TOO_EARLY = "must be on or after 1900-01-01"
 # For the OpenAPI document: years 1900 on (the rest of the bound, "not after today", is in the description).
 FROM_1900 = r"^(?:19|[2-9][0-9])[0-9]{2}-"
-GENDERS = ("male", "female", "non_binary", "other", "unknown", "prefer_not_to_say")
 
 
 def _birth_date(value: str) -> str:
