@@ -5,12 +5,10 @@ document; these models only describe responses, handlers still build them with t
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from clinic.cursors import CURSOR, CURSOR_PATTERN
 from clinic.models import Gender
 
 SECURITY_SCHEME = "UserToken"
@@ -325,30 +323,6 @@ _HEADERS = {
     "ETag": "The patient's version; send it back as `If-Match` to update only an unchanged patient.",
     "Location": "The new patient's URL (`/v1/patients/{id}`).",
 }
-
-
-def parameter_schema(**keywords: Any) -> Any:
-    """json_schema_extra of an optional query or header parameter: a string with these keywords (`pattern`).
-
-    pydantic writes `str | None` as anyOf string or null, and a keyword beside the anyOf does not constrain
-    its null branch: a URL or a header cannot carry null, so generators send the text "null" (schemathesis
-    did, as `If-Match: null`). Left out is what the parameter's absence means already.
-    """
-
-    def rewrite(schema: dict[str, Any]) -> None:
-        for branch in schema.pop("anyOf", []):
-            if branch.get("type") == "string":
-                schema.update(branch)
-        schema.update(keywords)
-
-    return rewrite
-
-
-# The `cursor` query parameter of every list route, so each states the same shape and rule.
-Cursor = Annotated[
-    str | None,
-    Query(max_length=2048, description=CURSOR, json_schema_extra=parameter_schema(pattern=CURSOR_PATTERN)),
-]
 
 
 def _error(status: int, override: tuple[str, str] | None = None) -> dict[str, Any]:
