@@ -21,7 +21,7 @@ app = api(body="code", public=True)
         errors=(400, 404, 413, 415, 422),
         public=True,
         error_examples={
-            404: ("The code is unknown, already used or expired (the same answer).", "Invitation not found")
+            404: ("The code is unknown, already used or expired (the same answer).", patient_users.InvitationNotFound)
         },
     ),
 )

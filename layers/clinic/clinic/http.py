@@ -20,7 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTT
 
 from clinic import request_body
 from clinic.access import Action
-from clinic.errors import ApiError, BadRequest, NotFound, StorageUnavailable, ValidationFailed
+from clinic.errors import ApiError, BadRequest, InternalError, NotFound, StorageUnavailable, ValidationFailed
 from clinic.logger import logger
 from clinic.middleware import (
     AccessGuard,
@@ -139,7 +139,7 @@ def api(
     def _bug(error: Exception) -> Response:
         # Exception messages may quote input: log the type and where it happened, never the message.
         logger.error("unhandled error", extra={"error_type": type(error).__name__, "trace": _frames(error)})
-        return json_response(500, {"errors": "Internal server error"})
+        return error_response(InternalError())
 
     @app.not_found
     def _not_found(_: Exception) -> Response:
