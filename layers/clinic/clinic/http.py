@@ -121,7 +121,7 @@ def api(
     @app.exception_handler(ClientError)
     def _storage(error: ClientError) -> Response:
         code = error.response.get("Error", {}).get("Code", "")
-        reasons = {r.get("Code") for r in error.response.get("CancellationReasons") or []}  # type: ignore[attr-defined]
+        reasons = {r.get("Code") for r in error.response.get("CancellationReasons") or []}
         if code in _UNAVAILABLE_CODES or (code == "TransactionCanceledException" and reasons & _UNAVAILABLE_REASONS):
             logger.warning("storage unavailable", extra={"error_code": code})
             return error_response(StorageUnavailable())
