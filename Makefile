@@ -142,7 +142,7 @@ build: $(STAMP) $(WEB_DIST)
 	$(SAM) build
 
 # Mutation testing (mutmut) of the decision modules against the fast unit tests: bench/mutation.py.
-mutation: $(MUTATION_STAMP)
+mutation: $(STAMP) $(MUTATION_STAMP)
 	$(MUTATION_VENV)/bin/python bench/mutation.py
 
 $(MUTATION_STAMP): requirements/mutation.txt

@@ -30,6 +30,7 @@ import time
 import tomllib
 from collections import Counter
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,29 +57,15 @@ MODULES = (
     "idempotency",
     "audit",
 )
-# What the fast tests need beside the package (the gateway reads handlers and routes from the template).
-ALSO_COPY = ("local", "functions", "events", "docs", "template.yaml")
-TEST_SELECTION = ("tests/unit", "-m", "not slow")
+# mutmut copies these into the staged tree itself (the tests, and the pyproject.toml with its configuration).
+MUTMUT_COPIES = ("tests/", "pyproject.toml")
+# The cold-start tests run the functions in fresh interpreters of the dev venv's kind (clinic installed): mutmut
+# can neither switch a mutant on in them nor see which of their tests call what, so they cannot kill a mutant.
+TEST_SELECTION = ("tests/unit", "-m", "not slow", "--ignore=tests/unit/test_cold_start.py")
 KILLED = frozenset({"killed", "timeout"})
-# mutmut passes each mutant's tests as a set of node ids, which pytest would run in that (hash) order,
-# interleaving modules and so setting module fixtures up again and again. This plugin keeps each module's tests
-# together, and runs the quickest first (by the durations mutmut measured): most mutants fail a quick test.
-ORDER_PLUGIN = """
-import json
-import os
-
-
-def pytest_collection_modifyitems(items):
-    seconds = {}
-    if os.path.exists("mutmut-stats.json"):
-        with open("mutmut-stats.json") as stats:
-            seconds = json.load(stats)["duration_by_test"]
-    took = {item.nodeid: seconds.get(item.nodeid, 0.0) for item in items}
-    module_seconds = {}
-    for item in items:
-        module_seconds[item.location[0]] = module_seconds.get(item.location[0], 0.0) + took[item.nodeid]
-    items.sort(key=lambda item: (module_seconds[item.location[0]], item.location[0], took[item.nodeid]))
-"""
+# The run's pytest plugin (SAM CLI from the dev venv, the order of each mutant's tests): see its docstring.
+PLUGIN = ROOT / "bench" / "mutation_plugin.py"
+DEV_VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
 
 
 def modules() -> tuple[str, ...]:
@@ -101,28 +88,46 @@ def stage() -> None:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis", ".pytest_cache")
     shutil.copytree(ROOT / "layers" / "clinic" / "clinic", WORK / "src" / "clinic", ignore=ignore)
     shutil.copytree(ROOT / "tests", WORK / "tests", ignore=ignore)
-    # The rest goes straight where the tests run (mutmut's own copy would turn docs/'s symlink into a file).
-    for name in ALSO_COPY:
-        source, target = ROOT / name, WORK / "mutants" / name
-        if source.is_dir():
-            shutil.copytree(source, target, ignore=ignore, symlinks=True)
-        else:
-            shutil.copy2(source, target)
-    (WORK / "mutants" / "mutation_test_order.py").write_text(ORDER_PLUGIN)
+    # Every other file of the project goes straight where the tests run, as the fast tests read it (the template,
+    # the functions, the local gateway, the web app, the layer for the cold-start tests' fresh interpreters...):
+    # a list of what they need breaks with every new test. mutmut's own copy would turn docs/'s symlink into a
+    # file. The original layers/clinic/clinic is there too, but not on the tests' sys.path (the mutated copy in
+    # src/ is; mutmut's forced-failure check proves they import it).
+    listed = ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"]
+    files = subprocess.run(listed, cwd=ROOT, check=True, capture_output=True, text=True).stdout.split("\0")
+    for name in files:
+        source = ROOT / name
+        if not name or name.startswith(MUTMUT_COPIES):
+            continue
+        if not source.is_symlink() and not source.is_file():
+            continue  # deleted but not yet committed
+        (WORK / "mutants" / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, WORK / "mutants" / name, follow_symlinks=False)
+    shutil.copy2(PLUGIN, WORK / "mutants" / PLUGIN.name)
     config = f"""
 [tool.mutmut]
 source_paths = ["src/clinic"]
 only_mutate = {_toml_list([f"src/clinic/{m}.py" for m in modules()])}
 pytest_add_cli_args_test_selection = {_toml_list(TEST_SELECTION)}
-pytest_add_cli_args = ["-p", "mutation_test_order"]
+pytest_add_cli_args = ["-p", "{PLUGIN.stem}"]
 use_git_change_detection = false
 """
     (WORK / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text() + config)
 
 
+@cache
+def sam_cli_site_packages() -> str:
+    """The dev venv's site-packages, where SAM CLI is (the plugin imports from it what the mutation venv lacks)."""
+    if not DEV_VENV_PYTHON.exists():
+        sys.exit(f"{DEV_VENV_PYTHON} is missing: run `make venv` first (the tests read template.yaml with SAM CLI)")
+    where = [str(DEV_VENV_PYTHON), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]
+    return subprocess.run(where, check=True, capture_output=True, text=True).stdout.strip()
+
+
 def mutmut(*args: str, capture: bool = False) -> subprocess.CompletedProcess[str]:
     # No PYTHONPATH or endpoint from the developer's shell: the tests must import the staged copy only.
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "AWS_ENDPOINT_URL_DYNAMODB")}
+    env["MUTATION_SAM_CLI_SITE_PACKAGES"] = sam_cli_site_packages()
     return subprocess.run(
         [str(VENV / "bin" / "mutmut"), *args], cwd=WORK, env=env, text=True, capture_output=capture, check=False
     )

@@ -3,7 +3,8 @@
 from aws_lambda_powertools.event_handler import Response
 from clinic import assessments
 from clinic.access import Action
-from clinic.http import api, caller, guarded_patient, handler
+from clinic.http import api, handler
+from clinic.middleware import caller, guarded_patient
 from clinic.openapi import operation
 
 app = api(patient=Action.DELETE_ASSESSMENT)

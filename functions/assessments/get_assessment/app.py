@@ -2,7 +2,8 @@
 
 from clinic import assessments
 from clinic.access import Action
-from clinic.http import api, guarded_patient, handler, json_response
+from clinic.http import api, handler, json_response
+from clinic.middleware import guarded_patient
 from clinic.openapi import Assessment, operation
 
 app = api(patient=Action.READ_ASSESSMENTS)

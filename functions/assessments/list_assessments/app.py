@@ -1,13 +1,14 @@
 """GET /v1/patients/{patient_id}/assessments: a patient's assessments by time, filtered by instrument and days."""
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from clinic import assessments
 from clinic.access import Action
-from clinic.http import api, guarded_patient, handler, json_response
-from clinic.models import InstrumentCode
-from clinic.openapi import ASSESSMENT_LIST_RULES, AssessmentList, Cursor, operation
+from clinic.http import api, handler, json_response
+from clinic.middleware import guarded_patient
+from clinic.models import Cursor, DateQuery, InstrumentCode, Order, PageSize
+from clinic.openapi import ASSESSMENT_LIST_RULES, AssessmentList, operation
 
 app = api(patient=Action.READ_ASSESSMENTS)
 
@@ -25,10 +26,10 @@ app = api(patient=Action.READ_ASSESSMENTS)
 def list_assessments(
     id: str,
     instrument: Annotated[InstrumentCode | None, Query()] = None,
-    start_date: Annotated[str | None, Query(json_schema_extra={"format": "date"})] = None,
-    end_date: Annotated[str | None, Query(json_schema_extra={"format": "date"})] = None,
-    order: Annotated[Literal["desc", "asc"], Query()] = "desc",
-    page_size: Annotated[int, Query(ge=1, le=100)] = 25,
+    start_date: DateQuery = None,
+    end_date: DateQuery = None,
+    order: Order = "desc",
+    page_size: PageSize = 25,
     cursor: Cursor = None,
 ):
     body = assessments.list_assessments(

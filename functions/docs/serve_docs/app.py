@@ -7,7 +7,8 @@ from importlib import resources
 from pathlib import Path
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from clinic.http import handler, json_response
+from clinic.errors import NotFound
+from clinic.http import error_response, handler
 from clinic.openapi import docs_operation
 
 HERE = Path(__file__).parent
@@ -48,14 +49,14 @@ def swagger_ui():
 @app.get("/v1/docs/<asset>", **docs_operation("A Swagger UI asset", "text/javascript", "text/css"))
 def swagger_ui_asset(asset: str):
     if asset not in ASSETS:
-        return json_response(404, {"errors": "Not found"})
+        return error_response(NotFound())
     file, content_type = ASSETS[asset]
     return Response(200, content_type, _text(file), {**CACHE, **SECURITY_HEADERS})
 
 
 @app.not_found
 def _not_found(_: Exception) -> Response:
-    return json_response(404, {"errors": "Not found"})
+    return error_response(NotFound())
 
 
 lambda_handler = handler(app)

@@ -5,8 +5,9 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from clinic import summaries
 from clinic.access import Action
-from clinic.http import api, guarded_patient, handler, json_response
-from clinic.models import GaugeType
+from clinic.http import api, handler, json_response
+from clinic.middleware import guarded_patient
+from clinic.models import DateQuery, GaugeTypeQuery
 from clinic.openapi import SUMMARY_RULES, GaugeSummaries, operation
 
 app = api(patient=Action.READ)
@@ -24,9 +25,9 @@ app = api(patient=Action.READ)
 )
 def get_gauge_summary(
     id: str,
-    gauge_type: Annotated[GaugeType | None, Query()] = None,
-    start_date: Annotated[str | None, Query(json_schema_extra={"format": "date"})] = None,
-    end_date: Annotated[str | None, Query(json_schema_extra={"format": "date"})] = None,
+    gauge_type: GaugeTypeQuery = None,
+    start_date: DateQuery = None,
+    end_date: DateQuery = None,
     period: Annotated[Literal["day", "week"], Query()] = "day",
 ):
     body = summaries.summary(

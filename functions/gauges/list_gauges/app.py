@@ -1,14 +1,11 @@
 """GET /v1/patients/{patient_id}/gauges: a patient's gauges by time, filtered by type and local days."""
 
-from typing import Annotated, Literal
-
-from aws_lambda_powertools.event_handler.openapi.params import Query
 from clinic import gauges
 from clinic.access import Action
-from clinic.cursors import MAX_PAGE
-from clinic.http import api, guarded_patient, handler, json_response
-from clinic.models import GaugeType
-from clinic.openapi import GAUGE_LIST_RULES, Cursor, GaugeList, operation
+from clinic.http import api, handler, json_response
+from clinic.middleware import guarded_patient
+from clinic.models import Cursor, DateQuery, GaugePageSize, GaugeTypeQuery, Order, Page
+from clinic.openapi import GAUGE_LIST_RULES, GaugeList, operation
 
 app = api(patient=Action.READ)
 
@@ -21,12 +18,12 @@ app = api(patient=Action.READ)
 )
 def list_gauges(
     id: str,
-    gauge_type: Annotated[GaugeType | None, Query()] = None,
-    start_date: Annotated[str | None, Query(json_schema_extra={"format": "date"})] = None,
-    end_date: Annotated[str | None, Query(json_schema_extra={"format": "date"})] = None,
-    order: Annotated[Literal["desc", "asc"], Query()] = "desc",
-    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=500)] = 100,
+    gauge_type: GaugeTypeQuery = None,
+    start_date: DateQuery = None,
+    end_date: DateQuery = None,
+    order: Order = "desc",
+    page: Page = 1,
+    page_size: GaugePageSize = 100,
     cursor: Cursor = None,
 ):
     body = gauges.list_gauges(

@@ -8,7 +8,8 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from clinic import patient_users
 from clinic.access import Action
-from clinic.http import api, caller, guarded_patient, handler, json_response
+from clinic.http import api, handler, json_response
+from clinic.middleware import caller, guarded_patient
 from clinic.models import CreateInvitationRequest
 from clinic.openapi import InvitationCreated, operation
 

@@ -8,7 +8,7 @@ from clinic.http import api, handler, json_response
 from clinic.models import RedeemInvitationRequest
 from clinic.openapi import Redemption, operation
 
-app = api(body="code")
+app = api(body="code", public=True)
 
 
 @app.post(
@@ -21,7 +21,7 @@ app = api(body="code")
         errors=(400, 404, 413, 415, 422),
         public=True,
         error_examples={
-            404: ("The code is unknown, already used or expired (the same answer).", "Invitation not found")
+            404: ("The code is unknown, already used or expired (the same answer).", patient_users.InvitationNotFound)
         },
     ),
 )

@@ -5,7 +5,8 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from clinic import patients
 from clinic.access import Action
-from clinic.http import api, caller, handler, json_response
+from clinic.http import api, handler, json_response
+from clinic.middleware import caller
 from clinic.models import CreatePatientRequest
 from clinic.openapi import PATIENT_RULES, Patient, operation
 

@@ -5,9 +5,10 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from clinic import patients
 from clinic.access import Action
-from clinic.cursors import MAX_PAGE
-from clinic.http import api, caller, handler, json_response
-from clinic.openapi import CURSOR_RULES, Cursor, PatientList, operation
+from clinic.http import api, handler, json_response
+from clinic.middleware import caller
+from clinic.models import Cursor, Page, PageSize
+from clinic.openapi import CURSOR_RULES, PatientList, operation
 
 app = api(clinic=Action.LIST_PATIENTS, audit_ids="patients[].id")
 
@@ -17,8 +18,8 @@ app = api(clinic=Action.LIST_PATIENTS, audit_ids="patients[].id")
     **operation("List patients", tag="patients", model=PatientList, errors=(403, 422), rules=CURSOR_RULES),
 )
 def list_patients(
-    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=100)] = 25,
+    page: Page = 1,
+    page_size: PageSize = 25,
     search: Annotated[str | None, Query(max_length=100)] = None,
     cursor: Cursor = None,
     status: Annotated[Literal["active", "inactive", "all"], Query()] = "active",

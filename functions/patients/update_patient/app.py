@@ -6,9 +6,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from clinic import patients
 from clinic.access import Action
 from clinic.authorizer_cache import Stage
-from clinic.http import api, caller, guarded_patient, handler, json_response
-from clinic.models import UpdatePatientRequest
-from clinic.openapi import PATIENT_RULES, Patient, operation, parameter_schema
+from clinic.http import api, handler, json_response
+from clinic.middleware import caller, guarded_patient
+from clinic.models import UpdatePatientRequest, parameter_schema
+from clinic.openapi import PATIENT_RULES, Patient, operation
 
 app = api(patient=Action.CHANGE, body="patient", body_rule=patients.fields_a_patient_may_not_change)
 

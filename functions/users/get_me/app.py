@@ -1,7 +1,8 @@
 """GET /v1/me: who the token belongs to (any role; a patient user's `patient_id` is their record)."""
 
 from clinic import patient_users
-from clinic.http import api, caller, handler, json_response
+from clinic.http import api, handler, json_response
+from clinic.middleware import caller
 from clinic.openapi import MeResponse, operation
 
 app = api()

@@ -78,15 +78,17 @@ class Caller:
     @classmethod
     def from_authorizer(cls, context: Mapping[str, Any] | None) -> Caller:
         """The identity the authorizer put into the request context (API Gateway passes strings)."""
+        if not isinstance(context, Mapping):
+            raise NotAuthorized
         try:
-            bound = context.get("patient_id")  # type: ignore[union-attr]
+            bound = context.get("patient_id")
             caller = cls(
-                int(context["user_id"]),  # type: ignore[index]
-                int(context["clinic_id"]),  # type: ignore[index]
-                str(context["role"]),  # type: ignore[index]
+                int(context["user_id"]),
+                int(context["clinic_id"]),
+                str(context["role"]),
                 int(bound) if bound not in (None, "") else None,
             )
-        except (AttributeError, KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError):
             raise NotAuthorized from None
         if caller.role not in ROLES or (caller.patient_id is not None) != caller.is_patient:
             raise NotAuthorized

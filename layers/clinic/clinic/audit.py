@@ -1,6 +1,6 @@
 """The audit trail: who read or changed which patient, when, and from which request; never PHI.
 
-clinic.http records every successful patient-scoped request (and every patient a list or a create
+clinic.middleware.AuditTrail records every successful patient-scoped request (and every patient a list or a create
 returned) after the handler ran: one PutItem, or one BatchWriteItem per 25 patients of a listed page.
 Items expire after AUDIT_RETENTION_DAYS (a template parameter). Queried per patient by
 `patients-admin audit --patient ID`.

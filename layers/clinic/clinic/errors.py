@@ -1,4 +1,9 @@
-"""Errors that map to the contract's error bodies; anything else is a bug and becomes a bare 500."""
+"""Errors that map to the contract's error bodies; anything else is a bug and becomes a bare 500.
+
+Each body is written here once: the OpenAPI document's examples come from these classes (clinic.openapi), and
+a test checks every gateway response of template.yaml against them (the gateway answers some statuses, 401,
+429 and others, before any function runs).
+"""
 
 from __future__ import annotations
 
@@ -17,6 +22,17 @@ class ApiError(Exception):
 
     def body(self) -> dict[str, object]:
         return {"errors": self.message}
+
+
+class InternalError(ApiError):
+    """A bug: a bare 500 that says nothing about it."""
+
+
+class RequestRejected(ApiError):
+    """Any other request API Gateway refuses before a function runs (its DEFAULT_4XX response)."""
+
+    status = 400
+    message = "The request could not be processed"
 
 
 class BadRequest(ApiError):
@@ -59,6 +75,12 @@ class Conflict(ApiError):
     message = "Conflict"
 
 
+class AssessmentTotalConflict(Conflict):
+    """A gauge that is an assessment's total goes only with its assessment."""
+
+    message = "This gauge is an assessment's total; delete the assessment"
+
+
 class PreconditionFailed(ApiError):
     status = 412
     message = "Patient has been modified since it was read"
@@ -86,6 +108,13 @@ class ValidationFailed(ApiError):
 
     def body(self) -> dict[str, object]:
         return {"errors": self.errors}
+
+
+class Throttled(ApiError):
+    """The stage's throttling limits (template parameters), answered by API Gateway."""
+
+    status = 429
+    message = "Too many requests"
 
 
 class StorageUnavailable(ApiError):

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from clinic import clock, cursors, ids, instruments, latest, store
 from clinic.access import Caller
-from clinic.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from clinic.errors import AssessmentTotalConflict, Forbidden, NotFound, ValidationFailed
 from clinic.store.items import GaugeItem
 
 if TYPE_CHECKING:  # the summary job never loads the request models (pydantic): a faster cold start
@@ -183,8 +183,10 @@ def delete(patient: Mapping[str, Any], gauge_id: str, by: Caller | None = None) 
     if gid is None or key is None or key[0] != patient["id"]:
         raise NotFound("Gauge not found")
     _, gauge_type, recorded_at = key
+    # Gauge types that are instrument codes are only ever written as an assessment's total (POST .../gauges
+    # refuses them), so such a gauge goes with its assessment.
     if gauge_type in instruments.CODES:
-        raise Conflict(ASSESSMENT_TOTAL)
+        raise AssessmentTotalConflict
     if by is not None and by.is_patient:
         # The by-id index holds keys only: one more read, for patient callers alone.
         gauge = store.get_gauge(patient["id"], gauge_type, recorded_at, gid)
@@ -200,8 +202,3 @@ def delete(patient: Mapping[str, Any], gauge_id: str, by: Caller | None = None) 
         lambda also: store.delete_gauge(patient["id"], gauge_type, recorded_at, gid, deleted_at, also),
     ):
         raise NotFound("Gauge not found")
-
-
-# Gauge types that are instrument codes are only ever written as an assessment's total (POST .../gauges refuses
-# them), so such a gauge goes with its assessment.
-ASSESSMENT_TOTAL = "This gauge is an assessment's total; delete the assessment"

@@ -3,6 +3,7 @@ from the environment (POWERTOOLS_SERVICE_NAME and POWERTOOLS_LOG_LEVEL, set once
 so no code spells them. It logs ids and counts, never PHI (tests/unit/test_phi_logging.py)."""
 
 import sys
+from typing import IO, cast
 
 from aws_lambda_powertools import Logger
 
@@ -18,4 +19,5 @@ class _CurrentStdout:
         sys.stdout.flush()
 
 
-logger = Logger(stream=_CurrentStdout())  # type: ignore[arg-type]
+# Powertools types the stream as IO[str]; logging.StreamHandler only calls write() and flush().
+logger = Logger(stream=cast(IO[str], _CurrentStdout()))

@@ -1,10 +1,12 @@
-"""Pydantic models of the contract's request bodies; Powertools validates them and OpenAPI describes them."""
+"""Pydantic models of the contract's request bodies and query parameters; Powertools validates them and
+OpenAPI describes them."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -21,6 +23,7 @@ from pydantic import (
 from pydantic.types import Strict
 
 from clinic import clock, instruments
+from clinic.cursors import CURSOR, CURSOR_PATTERN, MAX_PAGE
 from clinic.validation import (
     BLANK,
     EMAIL,
@@ -49,7 +52,6 @@ EARLIEST_TIME = datetime.combine(EARLIEST_BIRTH, time.min, UTC)
 TOO_EARLY = "must be on or after 1900-01-01"
 # For the OpenAPI document: years 1900 on (the rest of the bound, "not after today", is in the description).
 FROM_1900 = r"^(?:19|[2-9][0-9])[0-9]{2}-"
-GENDERS = ("male", "female", "non_binary", "other", "unknown", "prefer_not_to_say")
 
 
 def _birth_date(value: str) -> str:
@@ -408,3 +410,45 @@ def _code(value: str) -> str:
 class RedeemInvitationRequest(_Envelope):
     # The document states the blank rule (one non-space character), for the OpenAPI document only.
     code: Annotated[StrictStr, AfterValidator(_code), Field(json_schema_extra={"minLength": 1, "pattern": r"\S"})]
+
+
+# ---- query parameters ----
+
+
+def parameter_schema(**keywords: Any) -> Any:
+    """json_schema_extra of an optional query or header parameter: a string with these keywords (`pattern`).
+
+    pydantic writes `str | None` as anyOf string or null, and a keyword beside the anyOf does not constrain
+    its null branch: a URL or a header cannot carry null, so generators send the text "null" (schemathesis
+    did, as `If-Match: null`). Left out is what the parameter's absence means already.
+    """
+
+    def rewrite(schema: dict[str, Any]) -> None:
+        for branch in schema.pop("anyOf", []):
+            if branch.get("type") == "string":
+                schema.update(branch)
+        schema.update(keywords)
+
+    return rewrite
+
+
+# Lists page 1-100 rows (API.md); a patient's gauges, small rows that charts read in bulk, 1-500.
+MAX_PAGE_SIZE = 100
+MAX_GAUGE_PAGE_SIZE = 500
+# Cursors we issue are short (a page, an id, a digest): the bound refuses a forged long one before decoding it.
+MAX_CURSOR_LENGTH = 2048
+
+# Powertools copies each Query() it reads, so one alias serves every route's parameter of that name.
+Page = Annotated[int, Query(ge=1, le=MAX_PAGE)]
+PageSize = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
+GaugePageSize = Annotated[int, Query(ge=1, le=MAX_GAUGE_PAGE_SIZE)]
+# The `cursor` of every list route, so each states the same shape and rule.
+Cursor = Annotated[
+    str | None,
+    Query(max_length=MAX_CURSOR_LENGTH, description=CURSOR, json_schema_extra=parameter_schema(pattern=CURSOR_PATTERN)),
+]
+# A calendar day (YYYY-MM-DD) in the patient's time zone. The domain parses it (clinic.gauges.parse_range), so
+# a bad date and an end before the start get the contract's messages; the format is for the document only.
+DateQuery = Annotated[str | None, Query(json_schema_extra={"format": "date"})]
+GaugeTypeQuery = Annotated[GaugeType | None, Query()]
+Order = Annotated[Literal["desc", "asc"], Query()]  # by time: newest first, or oldest first

@@ -5,12 +5,24 @@ document; these models only describe responses, handlers still build them with t
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from clinic.cursors import CURSOR, CURSOR_PATTERN
+from clinic.errors import (
+    ApiError,
+    AssessmentTotalConflict,
+    BadRequest,
+    NotAuthorized,
+    NotFound,
+    PatientForbidden,
+    PatientNotFound,
+    PayloadTooLarge,
+    PreconditionFailed,
+    StorageUnavailable,
+    Throttled,
+    UnsupportedMediaType,
+)
 from clinic.models import Gender
 
 SECURITY_SCHEME = "UserToken"
@@ -266,30 +278,21 @@ class ValidationErrors(_Out):
     errors: dict[str, list[str]] = Field(examples=[{"first_name": ["can't be blank"]}])
 
 
-# Status -> (when, example body) for the errors of API.md.
-ERRORS: dict[int, tuple[str, str]] = {
-    400: ("The body is not valid JSON.", "Request body is not valid JSON"),
-    401: (
-        "X-User-Token missing, unknown, revoked or expired.",
-        "You are not authorized to perform this action.",
-    ),
+# Status -> (when, the error whose body is the example) for the errors of API.md.
+ERRORS: dict[int, tuple[str, type[ApiError]]] = {
+    400: ("The body is not valid JSON.", BadRequest),
+    401: ("X-User-Token missing, unknown, revoked or expired.", NotAuthorized),
     403: (
         "No relationship grants access to this patient, or the role may not perform the action.",
-        "You are not authorized to access this patient",
+        PatientForbidden,
     ),
-    404: ("The patient does not exist or belongs to another clinic (also a non-integer id).", "Patient not found"),
-    409: (
-        "The gauge is an assessment's total: delete the assessment instead.",
-        "This gauge is an assessment's total; delete the assessment",
-    ),
-    412: ("If-Match does not match the patient's current ETag.", "Patient has been modified since it was read"),
-    413: ("The body is larger than 1 MB.", "Request body is larger than 1 MB"),
-    415: ("The body is not JSON.", "Request body must be JSON (Content-Type: application/json)"),
-    429: ("Throttled by the API.", "Too many requests"),
-    503: (
-        "Storage unavailable or throttled; retry after `Retry-After` seconds.",
-        "The service is temporarily unavailable, please retry",
-    ),
+    404: ("The patient does not exist or belongs to another clinic (also a non-integer id).", PatientNotFound),
+    409: ("The gauge is an assessment's total: delete the assessment instead.", AssessmentTotalConflict),
+    412: ("If-Match does not match the patient's current ETag.", PreconditionFailed),
+    413: ("The body is larger than 1 MB.", PayloadTooLarge),
+    415: ("The body is not JSON.", UnsupportedMediaType),
+    429: ("Throttled by the API.", Throttled),
+    503: ("Storage unavailable or throttled; retry after `Retry-After` seconds.", StorageUnavailable),
 }
 # The rules a JSON Schema cannot state (across fields, against today, against stored data), in the words of the
 # 422 the domain answers: operation(rules=...) lists them in the description and shows them as the 422 example.
@@ -327,35 +330,11 @@ _HEADERS = {
 }
 
 
-def parameter_schema(**keywords: Any) -> Any:
-    """json_schema_extra of an optional query or header parameter: a string with these keywords (`pattern`).
-
-    pydantic writes `str | None` as anyOf string or null, and a keyword beside the anyOf does not constrain
-    its null branch: a URL or a header cannot carry null, so generators send the text "null" (schemathesis
-    did, as `If-Match: null`). Left out is what the parameter's absence means already.
-    """
-
-    def rewrite(schema: dict[str, Any]) -> None:
-        for branch in schema.pop("anyOf", []):
-            if branch.get("type") == "string":
-                schema.update(branch)
-        schema.update(keywords)
-
-    return rewrite
-
-
-# The `cursor` query parameter of every list route, so each states the same shape and rule.
-Cursor = Annotated[
-    str | None,
-    Query(max_length=2048, description=CURSOR, json_schema_extra=parameter_schema(pattern=CURSOR_PATTERN)),
-]
-
-
-def _error(status: int, override: tuple[str, str] | None = None) -> dict[str, Any]:
-    when, example = override or ERRORS[status]
+def _error(status: int, override: tuple[str, type[ApiError]] | None = None) -> dict[str, Any]:
+    when, error = override or ERRORS[status]
     response: dict[str, Any] = {
         "description": when,
-        "content": {_JSON: {"model": Error, "examples": {"error": {"value": {"errors": example}}}}},
+        "content": {_JSON: {"model": Error, "examples": {"error": {"value": error().body()}}}},
     }
     if status == 503:
         response["headers"] = {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}}
@@ -373,7 +352,7 @@ def operation(
     description: str | None = None,
     rules: dict[str, list[str]] | None = None,
     public: bool = False,
-    error_examples: dict[int, tuple[str, str]] | None = None,
+    error_examples: dict[int, tuple[str, type[ApiError]]] | None = None,
 ) -> dict[str, Any]:
     """Keyword arguments of a route decorator: summary, tag, the X-User-Token requirement and every response.
 
@@ -381,7 +360,7 @@ def operation(
     422 uses the Rails-style body, the others `{"errors": "..."}`. `rules`: the 422 messages of the rules a
     schema cannot state (across fields, against today or stored data), with the message of each: the
     description lists them and the 422 response shows them as its example. `public`: no token needed (no
-    401). `error_examples`: the route's own (when, message) for a status, in place of the patient-route ones.
+    401). `error_examples`: the route's own (when, error class) for a status, in place of the patient-route ones.
     """
     success: dict[str, Any] = {"description": summary}
     if model is not None:
@@ -421,6 +400,5 @@ def docs_operation(summary: str, *content_types: str) -> dict[str, Any]:
         200: {"description": summary, "content": {ct: {"schema": schema} for ct in content_types}},
     }
     if content_types != ("application/json",) and "text/html" not in content_types:
-        responses[404] = _error(404) | {"description": "No such asset."}
-        responses[404]["content"][_JSON]["examples"] = {"error": {"value": {"errors": "Not found"}}}
+        responses[404] = _error(404, ("No such asset.", NotFound))
     return {"summary": summary, "tags": ["documentation"], "responses": responses}

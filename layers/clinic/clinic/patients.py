@@ -125,10 +125,6 @@ def create(caller: Caller, new: NewPatient) -> PatientItem:
     return patient
 
 
-def get(caller: Caller, patient_id: str) -> PatientItem:
-    return patient_for(caller, patient_id, Action.READ)
-
-
 def fields_a_patient_may_not_change(caller: Caller, body: Any) -> dict[str, list[str]]:
     """`is not permitted` on every key of a patient user's PUT beyond PATIENT_EDITABLE (staff: none)."""
     if not caller.is_patient or not isinstance(body, dict) or not isinstance(body.get("patient"), dict):

@@ -204,8 +204,11 @@ def run_job(full: bool = False, progress: Callable[[int, int], None] | None = No
     previous = checkpoint["through"] if checkpoint else None
     upto = clock.iso(clock.now() - SETTLE)
     run = Run(progress)
-    full = full or previous is None
-    days, patients, zones = _all_days(run) if full else _changed_days(run, previous, upto)  # type: ignore[arg-type]
+    if full or previous is None:  # a rebuild, or the first run ever
+        full = True
+        days, patients, zones = _all_days(run)
+    else:
+        days, patients, zones = _changed_days(run, previous, upto)
     run.recompute(days, patients, zones)  # the patients read while finding the days: not read twice
     # If an overlapping run advanced the checkpoint first, both wrote the same summaries. Items set aside
     # do not hold the checkpoint back: they wait for an operator, not for the next run.
