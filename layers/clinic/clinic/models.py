@@ -290,3 +290,41 @@ class RecordGaugesRequest(_Envelope):
         if self.gauge is not None and self.gauges is not None:
             raise fail("can't be sent together with gauges")
         return self
+
+
+# ---- alerts ----
+
+AlertPriority = Literal["urgent", "high", "normal"]
+Threshold = Annotated[float, Strict(), Field(allow_inf_nan=False, ge=-NUMBER_LIMIT, le=NUMBER_LIMIT)]
+
+
+class NewAlertRule(_Strict):
+    gauge_type: GaugeType
+    operator: Literal[">=", "<="]
+    threshold: Threshold
+    consecutive_days: Annotated[StrictInt, Field(ge=1, le=14)]
+    priority: AlertPriority
+
+
+class AlertRuleRequest(_Envelope):
+    alert_rule: NewAlertRule
+
+
+def _written(value: str) -> str:
+    if not value.strip():
+        raise fail(BLANK)
+    return value
+
+
+ResolutionNote = Annotated[
+    StrictStr,
+    Field(max_length=2000, json_schema_extra={"minLength": 1, "pattern": NOTES_PATTERN}),
+    AfterValidator(_written),
+    AfterValidator(free_text),
+]
+
+
+class AlertResolution(_Envelope):
+    """`POST /v1/alerts/{id}/resolve`: what the clinician did, required."""
+
+    resolution_note: ResolutionNote

@@ -24,7 +24,14 @@ SEP = "\x01"  # sorts before every printable character, so "doe" < "doe smith"
 
 
 class ConditionFailed(Exception):
-    """A conditional write found the item not in the expected state."""
+    """A conditional write found the item not in the expected state.
+
+    `reasons`: a cancelled transaction's reason code per action, in order (empty for a single write);
+    `derived`: the failed condition was on an item derived from the write (an alert), not on the write itself.
+    """
+
+    reasons: Sequence[str | None] = ()
+    derived = False
 
 
 # ---- encoding ----
@@ -90,7 +97,9 @@ def _transact(items: Sequence[dict[str, Any]]) -> None:
         dynamodb().transact_write_items(TransactItems=list(items), ClientRequestToken=str(uuid.uuid4()))
     except ClientError as error:
         if _cancelled_by_condition(error):
-            raise ConditionFailed from None
+            failed = ConditionFailed()
+            failed.reasons = [r.get("Code") for r in error.response.get("CancellationReasons") or []]
+            raise failed from None
         raise
 
 
@@ -390,7 +399,7 @@ def import_patients(patients: Sequence[Mapping[str, Any]], write: Any = None) ->
     return len(writes)
 
 
-_PATIENT_META = ("pk", "sk", "email_pk")
+_PATIENT_META = ("pk", "sk", "email_pk")  # alert_epoch stays: the care-team write conditions on it
 
 
 def _patient(item: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -493,11 +502,19 @@ def update_patient(
     return get_patient(current["id"]) or {}
 
 
-def set_care_team_member(current: Mapping[str, Any], user_id: int, supervisor_id: int | None, present: bool) -> None:
+def set_care_team_member(
+    current: Mapping[str, Any],
+    user_id: int,
+    supervisor_id: int | None,
+    present: bool,
+    extra: Sequence[dict[str, Any]] = (),
+) -> None:
     """Adds or removes one member (map key: user id, value: the member's supervisor or 0).
 
     Conditioned on the version that was read, because the member's list entry is derived from the
-    name and status of that version; the caller retries on ConditionFailed.
+    name and status of that version, and on the `alert_epoch` that was read, because `extra` (the member's
+    inbox entries of the patient's unresolved alerts, clinic.alert_store) is derived from the alerts open
+    then; the caller retries on ConditionFailed.
     """
     team = dict(current.get("care_team") or {})
     if present:
@@ -508,15 +525,22 @@ def set_care_team_member(current: Mapping[str, Any], user_id: int, supervisor_id
         team.pop(str(user_id), None)
         expression = "REMOVE care_team.#member ADD #version :one"
         values = {}
+    epoch = {":epoch": {"N": str(current["alert_epoch"])}} if current.get("alert_epoch") is not None else {}
     update = {
         "TableName": _table(),
         "Key": _key(f"PATIENT#{current['id']}", "PATIENT"),
         "UpdateExpression": expression,
-        "ConditionExpression": "#version = :expected",
-        "ExpressionAttributeNames": {"#member": str(user_id), "#version": "version"},
-        "ExpressionAttributeValues": {**values, ":one": {"N": "1"}, ":expected": {"N": str(current["version"])}},
+        "ConditionExpression": "#version = :expected AND "
+        + ("#epoch = :epoch" if current.get("alert_epoch") is not None else "attribute_not_exists(#epoch)"),
+        "ExpressionAttributeNames": {"#member": str(user_id), "#version": "version", "#epoch": "alert_epoch"},
+        "ExpressionAttributeValues": {
+            **values,
+            ":one": {"N": "1"},
+            ":expected": {"N": str(current["version"])},
+            **epoch,
+        },
     }
-    _transact([{"Update": update}, *_entry_writes(current, {**current, "care_team": team})])
+    _transact([{"Update": update}, *_entry_writes(current, {**current, "care_team": team}), *extra])
 
 
 def clinic_partition(clinic_id: int, active: bool, prefix: str) -> str:
@@ -600,12 +624,16 @@ def _gauge_item(g: Mapping[str, Any]) -> dict[str, Any]:
     )
 
 
-def put_gauges(gauges: Sequence[Mapping[str, Any]]) -> None:
-    """Stores up to 100 gauges all or nothing (one transaction; a retry cannot duplicate them)."""
+_CANCELLED = ("ConditionalCheckFailed", "TransactionConflict")
+
+
+def put_gauges(gauges: Sequence[Mapping[str, Any]], extra: Sequence[dict[str, Any]] = ()) -> None:
+    """Stores up to 100 gauges all or nothing (one transaction; a retry cannot duplicate them), with `extra`
+    actions (day means, alerts: clinic.alert_store) in the same transaction."""
     items = [_gauge_item(g) for g in gauges]
     condition = "attribute_not_exists(pk)"
     try:
-        if len(items) == 1:
+        if len(items) == 1 and not extra:
             try:
                 dynamodb().put_item(TableName=_table(), Item=items[0], ConditionExpression=condition)
             except ClientError as error:
@@ -613,8 +641,12 @@ def put_gauges(gauges: Sequence[Mapping[str, Any]]) -> None:
                     raise ConditionFailed from None
                 raise
         else:
-            _transact([{"Put": {"TableName": _table(), "Item": i, "ConditionExpression": condition}} for i in items])
-    except ConditionFailed:
+            puts = [{"Put": {"TableName": _table(), "Item": i, "ConditionExpression": condition}} for i in items]
+            _transact([*puts, *extra])
+    except ConditionFailed as failed:
+        if extra and any(r in _CANCELLED for r in failed.reasons[len(items) :]):
+            failed.derived = True  # an alert's slot or version moved: the caller plans its alerts again
+            raise
         first = items[0]
         if not _landed(first["pk"]["S"], first["sk"]["S"], gauges[0]["created_at"]):
             raise
@@ -764,9 +796,13 @@ def changes(hour: str, shard: int, after: str, upto: str) -> Iterator[dict[str, 
 
 
 def put_day_summaries(
-    patient_id: int, summaries: Sequence[Mapping[str, Any]], empty: Sequence[tuple[str, str]]
+    patient_id: int,
+    summaries: Sequence[Mapping[str, Any]],
+    empty: Sequence[tuple[str, str]],
+    extra: Sequence[dict[str, Any]] = (),
 ) -> None:
-    """Writes recomputed days and removes days left with no gauge (idempotent: plain puts and deletes)."""
+    """Writes recomputed days and removes days left with no gauge (idempotent: plain puts and deletes), with
+    `extra` write requests of the same days (the clinic rules' day means, clinic.alert_store)."""
     writes = [
         {"PutRequest": {"Item": _item({**s, "pk": f"SUMMARY#{patient_id}", "sk": f"DAY#{s['day']}#{s['gauge_type']}"})}}
         for s in summaries
@@ -775,7 +811,7 @@ def put_day_summaries(
         {"DeleteRequest": {"Key": _key(f"SUMMARY#{patient_id}", f"DAY#{day}#{gauge_type}")}}
         for day, gauge_type in empty
     ]
-    batch_write(writes)
+    batch_write([*writes, *extra])
 
 
 def batch_write(writes: Sequence[dict[str, Any]]) -> None:
