@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from clinic import clock, cursors, ids, store
+from clinic import alert_rules, clock, cursors, ids, store
 from clinic.access import Caller
 from clinic.errors import NotFound, ValidationFailed
 
@@ -69,7 +69,7 @@ def local_day(recorded_at: str, tz: ZoneInfo) -> date:
 
 
 def record(caller: Caller, patient: Mapping[str, Any], new: list[NewGauge]) -> list[dict[str, Any]]:
-    """Stores the gauges all or nothing; `recorded_at` defaults to now."""
+    """Stores the gauges all or nothing, with the alerts they trigger; `recorded_at` defaults to now."""
     now = clock.iso(clock.now())
     gauges = [
         {
@@ -86,7 +86,8 @@ def record(caller: Caller, patient: Mapping[str, Any], new: list[NewGauge]) -> l
         }
         for g in new
     ]
-    store.put_gauges(gauges)
+    # With their day means and the clinic rules' alerts, in the same transaction when it fits.
+    alert_rules.store_gauges(patient, gauges)
     return gauges
 
 
