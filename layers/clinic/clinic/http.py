@@ -68,12 +68,18 @@ def guarded_patient(app: APIGatewayRestResolver) -> dict[str, Any]:
     return app.context["patient"]
 
 
+def guarded(app: APIGatewayRestResolver) -> Any:
+    """What the route's `guard` loaded and checked (an alert, with its patient) before validation."""
+    return app.context["guarded"]
+
+
 def _guard(
     action: Action | None,
     path_parameter: str,
     validation: Callable[..., Any],
     idempotent: bool = False,
     audit_ids: str | None = None,
+    resource: Callable[[Caller, str], Any] | None = None,
 ) -> Callable[..., Any]:
     keepers: dict[str, idempotency.Idempotency] = {}
 
@@ -84,6 +90,9 @@ def _guard(
             patient_id = (app.current_event.path_parameters or {}).get(path_parameter)
             patient = patient_for(caller(app), patient_id or "", action)
             app.append_context(patient=patient)
+        elif resource is not None:
+            path_value = (app.current_event.path_parameters or {}).get(path_parameter)
+            app.append_context(guarded=resource(caller(app), path_value or ""))
         event = app.current_event
         route = f"{event.http_method} {event.resource}"
 
@@ -168,20 +177,23 @@ def api(
     body: str = "base",
     idempotent: bool = False,
     audit_ids: str | None = None,
+    guard: Callable[[Caller, str], Any] | None = None,
 ) -> APIGatewayRestResolver:
     """A resolver with the contract's error bodies.
 
     `patient`: check access to the path's patient before validation. `body`: the body's wrapper key
     (`patient`, `gauge`), named in the error when the body is missing altogether. `idempotent`: honour
     `Idempotency-Key` (POST routes). `audit_ids`: for routes without a path patient, a JMESPath to the
-    patient ids the response returns (`id`, `patients[].id`), recorded in the audit trail.
+    patient ids the response returns (`id`, `patients[].id`), recorded in the audit trail. `guard`: for routes
+    whose path names something else than a patient (an alert), loads it and checks the caller's access from
+    the path parameter before validation, as `patient` does (its result: `guarded(app)`).
     """
     app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=request_body.parse_json)
     # Each function's own schema declares X-User-Token; tools/openapi.py merges them into one document.
     app.configure_openapi(title=TITLE, version=VERSION, security_schemes=SECURITY_SCHEMES)
     # Powertools runs its request validation before any user middleware; the access check must come first.
     app._request_validation_middleware = _guard(  # type: ignore[assignment]
-        patient, path_parameter, app._request_validation_middleware, idempotent, audit_ids
+        patient, path_parameter, app._request_validation_middleware, idempotent, audit_ids, guard
     )
 
     @app.exception_handler(RequestValidationError)
