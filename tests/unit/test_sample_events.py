@@ -45,21 +45,14 @@ def gateway() -> LocalGateway:
 
 @pytest.fixture
 def demo(aws: Any) -> Iterator[dict[str, Any]]:
-    """local.seed's demo clinic in an empty table, plus gauge 1 of patient 1: the ids the events use."""
-    from clinic import gauges, store
-    from clinic.access import Caller
-    from clinic.models import NewGauge
-
+    """local.seed's demo clinic in an empty table (with gauge 1 of patient 1 and its alert): the ids the events use."""
     from local.seed import seed_demo
 
-    seeded = seed_demo(gauge_days=0)  # the events name gauge 1: the one recorded below
+    seeded = seed_demo(gauge_days=0)  # the events name gauge 1: the one that opened the demo alert
     assert seeded["clinic_id"] == sample_events.ADMIN["clinic_id"]
     assert seeded["users"]["admin"] == sample_events.ADMIN["user_id"]
     assert seeded["patient_ids"][0] == sample_events.PATIENT
-    admin = Caller(user_id=1, clinic_id=1, role="admin")
-    patient = store.get_patient(sample_events.PATIENT)
-    recorded = gauges.record(admin, patient, [NewGauge(gauge_type="mood", value=4)])
-    assert recorded[0]["id"] == sample_events.GAUGE
+    assert seeded["alert_id"] == sample_events.ALERT
     yield seeded
 
 
@@ -77,6 +70,19 @@ API_EXPECTATIONS: dict[str, tuple[int, Any]] = {
     "RecordGaugesFunction.batch.json": (201, lambda b: [g["gauge_type"] for g in b["gauges"]] == ["anxiety", "pain"]),
     "DeleteGaugeFunction.json": (204, lambda b: b is None),
     "GetGaugeSummaryFunction.json": (200, lambda b: "summaries" in b and "complete_through" in b["meta"]),
+    "ListAlertsFunction.json": (200, lambda b: [(a["id"], a["priority"]) for a in b["alerts"]] == [(1, "urgent")]),
+    "ListPatientAlertsFunction.json": (
+        200,
+        lambda b: [a["trigger"] for a in b["alerts"]] == [{"type": "gauge", "id": 1}],
+    ),
+    "AcknowledgeAlertFunction.json": (200, lambda b: b["status"] == "acknowledged" and b["acknowledged_by"] == 1),
+    "ResolveAlertFunction.json": (
+        200,
+        lambda b: b["status"] == "resolved" and b["resolution_note"].startswith("Called"),
+    ),
+    "CreateAlertRuleFunction.json": (201, lambda b: b["alert_rule"]["gauge_type"] == "anxiety"),
+    "ListAlertRulesFunction.json": (200, lambda b: [r["id"] for r in b["alert_rules"]] == [1]),
+    "DeleteAlertRuleFunction.json": (204, lambda b: b is None),
     "ServeDocsFunction.json": (200, lambda b: "swagger-ui" in b),
     "ServeDocsFunction.openapi.json": (200, lambda b: b["info"]["title"] == "Patients API"),
 }
@@ -117,6 +123,7 @@ def test_scheduled_event_summarizes_the_recorded_gauge(demo: dict[str, Any], gat
     result = gateway.invoke("SummarizeGaugesFunction", _event("SummarizeGaugesFunction.json"))
     assert result["days_recomputed"] == 1
     assert result["gauges_read"] >= 1
+    assert result["alert_events_published"] == 0  # the demo alert's request published its event itself
     summary = gateway.invoke("GetGaugeSummaryFunction", _event("GetGaugeSummaryFunction.json"))
     body = json.loads(summary["body"])
-    assert [(s["gauge_type"], s["count"], s["last_value"]) for s in body["summaries"]] == [("mood", 1, 4)]
+    assert [(s["gauge_type"], s["count"], s["last_value"]) for s in body["summaries"]] == [("mood", 1, 1)]
