@@ -2,14 +2,16 @@
 
 from clinic import alerts
 from clinic.http import api, caller, guarded, handler, json_response
-from clinic.openapi import Alert, operation
+from clinic.openapi import ALERT_NOT_FOUND, Alert, operation
 
 app = api(guard=alerts.alert_for, audit_ids="patient_id")
 
 
 @app.post(
     "/v1/alerts/<id>/acknowledge",
-    **operation("Acknowledge an alert", tag="alerts", model=Alert, errors=(403, 404, 409, 413, 415)),
+    **operation(
+        "Acknowledge an alert", tag="alerts", model=Alert, errors=(403, 404, 409, 413, 415), not_found=ALERT_NOT_FOUND
+    ),
 )
 def acknowledge_alert(id: str):
     alert, _ = guarded(app)

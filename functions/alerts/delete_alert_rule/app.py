@@ -3,13 +3,14 @@
 from aws_lambda_powertools.event_handler import Response
 from clinic import alert_rules
 from clinic.http import api, caller, handler
-from clinic.openapi import operation
+from clinic.openapi import RULE_NOT_FOUND, operation
 
 app = api(guard=alert_rules.require_admin)
 
 
 @app.delete(
-    "/v1/alert_rules/<id>", **operation("Delete a clinic alert rule", tag="alerts", status=204, errors=(403, 404))
+    "/v1/alert_rules/<id>",
+    **operation("Delete a clinic alert rule", tag="alerts", status=204, errors=(403, 404), not_found=RULE_NOT_FOUND),
 )
 def delete_alert_rule(id: str):
     alert_rules.delete(caller(app), id)

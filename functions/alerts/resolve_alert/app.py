@@ -6,14 +6,20 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from clinic import alerts
 from clinic.http import api, caller, guarded, handler, json_response
 from clinic.models import AlertResolution
-from clinic.openapi import Alert, operation
+from clinic.openapi import ALERT_NOT_FOUND, Alert, operation
 
 app = api(guard=alerts.alert_for, body="resolution_note", audit_ids="patient_id")
 
 
 @app.post(
     "/v1/alerts/<id>/resolve",
-    **operation("Resolve an alert", tag="alerts", model=Alert, errors=(400, 403, 404, 409, 413, 415, 422)),
+    **operation(
+        "Resolve an alert",
+        tag="alerts",
+        model=Alert,
+        errors=(400, 403, 404, 409, 413, 415, 422),
+        not_found=ALERT_NOT_FOUND,
+    ),
 )
 def resolve_alert(id: str, request: Annotated[AlertResolution, Body()]):
     alert, patient = guarded(app)

@@ -185,8 +185,8 @@ _HEADERS = {
 }
 
 
-def _error(status: int) -> dict[str, Any]:
-    when, example = ERRORS[status]
+def _error(status: int, override: tuple[str, str] | None = None) -> dict[str, Any]:
+    when, example = override or ERRORS[status]
     response: dict[str, Any] = {
         "description": when,
         "content": {_JSON: {"model": Error, "examples": {"error": {"value": {"errors": example}}}}},
@@ -205,11 +205,13 @@ def operation(
     headers: tuple[str, ...] = (),
     errors: tuple[int, ...] = (),
     description: str | None = None,
+    not_found: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
     """Keyword arguments of a route decorator: summary, tag, the X-User-Token requirement and every response.
 
     `errors` lists the statuses beyond those every authenticated route can answer (401, 429, 503);
-    422 uses the Rails-style body, the others `{"errors": "..."}`.
+    422 uses the Rails-style body, the others `{"errors": "..."}`. `not_found`: (when, message) of a route's
+    404 that is not about a patient (an alert, a rule).
     """
     success: dict[str, Any] = {"description": summary}
     if model is not None:
@@ -224,7 +226,7 @@ def operation(
                 "content": {_JSON: {"model": ValidationErrors}},
             }
         else:
-            responses[code] = _error(code)
+            responses[code] = _error(code, not_found if code == 404 else None)
     kwargs: dict[str, Any] = {
         "summary": summary,
         "tags": [tag],
@@ -249,6 +251,13 @@ def docs_operation(summary: str, *content_types: str) -> dict[str, Any]:
 
 
 # ---- alerts ----
+
+
+ALERT_NOT_FOUND = (
+    "The alert does not exist, belongs to another clinic, or is about a patient out of the caller's reach.",
+    "Alert not found",
+)
+RULE_NOT_FOUND = ("The rule does not exist or belongs to another clinic.", "Alert rule not found")
 
 
 class AlertTrigger(_Out):
