@@ -73,6 +73,11 @@ def guarded_patient(app: APIGatewayRestResolver) -> dict[str, Any]:
 BodyRule = Callable[[Caller, Any], dict[str, list[str]]]
 
 
+def guarded(app: APIGatewayRestResolver) -> Any:
+    """What the route's `guard` loaded and checked (an alert, with its patient) before validation."""
+    return app.context["guarded"]
+
+
 def _guard(
     action: Action | None,
     path_parameter: str,
@@ -82,6 +87,7 @@ def _guard(
     clinic_action: Action | None = None,
     body_rule: BodyRule | None = None,
     body_root: str = "base",
+    resource: Callable[[Caller, str], Any] | None = None,
 ) -> Callable[..., Any]:
     keepers: dict[str, idempotency.Idempotency] = {}
 
@@ -94,6 +100,9 @@ def _guard(
             patient_id = (app.current_event.path_parameters or {}).get(path_parameter)
             patient = patient_for(caller(app), patient_id or "", action)
             app.append_context(patient=patient)
+        elif resource is not None:
+            path_value = (app.current_event.path_parameters or {}).get(path_parameter)
+            app.append_context(guarded=resource(caller(app), path_value or ""))
         event = app.current_event
         route = f"{event.http_method} {event.resource}"
         refused = body_rule(caller(app), event.json_body if event.body else None) if body_rule else {}
@@ -190,6 +199,7 @@ def api(
     audit_ids: str | None = None,
     clinic: Action | None = None,
     body_rule: BodyRule | None = None,
+    guard: Callable[[Caller, str], Any] | None = None,
 ) -> APIGatewayRestResolver:
     """A resolver with the contract's error bodies.
 
@@ -198,14 +208,24 @@ def api(
     `Idempotency-Key` (POST routes). `audit_ids`: for routes without a path patient, a JMESPath to the
     patient ids the response returns (`id`, `patients[].id`), recorded in the audit trail. `clinic`: a
     clinic-level action (listing, creating patients) the caller's role must be allowed before validation.
-    `body_rule`: errors of the body that depend on the caller, reported with its validation errors.
+    `body_rule`: errors of the body that depend on the caller, reported with its validation errors. `guard`:
+    for routes whose path names something else than a patient (an alert), loads it and checks the caller's
+    access from the path parameter before validation, as `patient` does (its result: `guarded(app)`).
     """
     app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=request_body.parse_json)
     # Each function's own schema declares X-User-Token; tools/openapi.py merges them into one document.
     app.configure_openapi(title=TITLE, version=VERSION, security_schemes=SECURITY_SCHEMES)
     # Powertools runs its request validation before any user middleware; the access check must come first.
     app._request_validation_middleware = _guard(  # type: ignore[assignment]
-        patient, path_parameter, app._request_validation_middleware, idempotent, audit_ids, clinic, body_rule, body
+        patient,
+        path_parameter,
+        app._request_validation_middleware,
+        idempotent,
+        audit_ids,
+        clinic,
+        body_rule,
+        body,
+        guard,
     )
 
     @app.exception_handler(RequestValidationError)
