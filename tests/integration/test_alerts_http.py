@@ -303,3 +303,127 @@ def test_clinic_rules_are_managed_by_admins(world: World, clean_rules: None) -> 
         "alert_rule.priority",
     }
     assert world.call("POST", "/v1/alert_rules", world.admin, {}).body == {"errors": {"alert_rule": ["can't be blank"]}}
+
+
+# ---- the built-in rules, through POST .../assessments (issue 14's route) ----
+
+
+def _assess(world: World, pid: int, instrument: str, answers: list[int], completed_at: str | None = None) -> dict:
+    body: dict[str, Any] = {"instrument": instrument, "answers": answers}
+    if completed_at:
+        body["completed_at"] = completed_at
+    reply = world.call("POST", f"/v1/patients/{pid}/assessments", world.provider, {"assessment": body})
+    assert reply.status == 201, reply.text
+    return reply.body
+
+
+def _rules(world: World, pid: int) -> list[tuple[str, str, dict[str, Any], int]]:
+    return [(a["rule"], a["priority"], a["trigger"], a["occurrences"]) for a in world.alerts(pid, status="all")]
+
+
+PHQ9_ITEM9 = [0, 0, 0, 0, 0, 0, 0, 0]  # items 1-8 at zero: only item 9 varies
+
+
+@pytest.mark.parametrize(("item9", "fires"), [(0, False), (1, True), (3, True)])
+def test_self_harm_risk_at_its_edge(world: World, events_file: Path, item9: int, fires: bool) -> None:
+    pid = patient(world.provider, "Sia", "Selfharm")["id"]
+    recorded = _assess(world, pid, "phq9", [*PHQ9_ITEM9, item9])
+    expected = [("self_harm_risk", "urgent", {"type": "assessment", "id": recorded["id"]}, 1)] if fires else []
+    assert _rules(world, pid) == expected
+    opened = [e["detail"] for e in _events(events_file) if e["detail"]["patient_id"] == pid]
+    assert [(e["priority"], e["clinic_id"]) for e in opened] == ([("urgent", world.clinic)] if fires else [])
+    if fires:  # the event names ids and priority only: not the rule, not an answer, not the total
+        assert set(opened[0]) == {"alert_id", "patient_id", "clinic_id", "priority", "at", "event_id"}
+        assert [a["id"] for a in world.alerts(pid)] == [opened[0]["alert_id"]]
+
+
+@pytest.mark.parametrize(
+    ("instrument", "answers", "fires"),
+    [
+        ("phq9", [3, 3, 3, 3, 3, 3, 1, 0, 0], False),  # 19
+        ("phq9", [3, 3, 3, 3, 3, 3, 2, 0, 0], True),  # 20
+        ("gad7", [2, 2, 2, 2, 2, 2, 2], False),  # 14
+        ("gad7", [3, 2, 2, 2, 2, 2, 2], True),  # 15
+    ],
+)
+def test_severe_score_at_its_edges(world: World, instrument: str, answers: list[int], fires: bool) -> None:
+    pid = patient(world.provider, "Seve", "Re")["id"]
+    recorded = _assess(world, pid, instrument, answers)
+    assert recorded["total"] == sum(answers)
+    expected = [("severe_score", "high", {"type": "assessment", "id": recorded["id"]}, 1)] if fires else []
+    assert _rules(world, pid) == expected
+
+
+@pytest.mark.parametrize(
+    ("instrument", "first", "second", "fires"),
+    [
+        ("phq9", [1, 1, 0, 0, 0, 0, 0, 0, 0], [2, 2, 2, 0, 0, 0, 0, 0, 0], False),  # 2 -> 6: 4 points
+        ("phq9", [1, 1, 0, 0, 0, 0, 0, 0, 0], [2, 2, 2, 1, 0, 0, 0, 0, 0], True),  # 2 -> 7: 5 points
+        ("gad7", [1, 0, 0, 0, 0, 0, 0], [1, 1, 1, 1, 0, 0, 0], False),  # 1 -> 4: 3 points
+        ("gad7", [1, 0, 0, 0, 0, 0, 0], [1, 1, 1, 1, 1, 0, 0], True),  # 1 -> 5: 4 points
+    ],
+)
+def test_worsening_at_its_edges(
+    world: World, instrument: str, first: list[int], second: list[int], fires: bool
+) -> None:
+    pid = patient(world.provider, "Wor", "Sening")["id"]
+    _assess(world, pid, instrument, first, "2026-01-05T10:00:00.000Z")
+    assert _rules(world, pid) == []  # a first assessment has nothing to worsen from
+    recorded = _assess(world, pid, instrument, second, "2026-01-19T10:00:00.000Z")
+    expected = [("worsening", "high", {"type": "assessment", "id": recorded["id"]}, 1)] if fires else []
+    assert _rules(world, pid) == expected
+
+
+def test_worsening_compares_a_back_dated_assessment_with_the_one_before_it(world: World) -> None:
+    """The previous total is that of the assessment just before the new one in time, not the newest stored."""
+    pid = patient(world.provider, "Back", "Dated")["id"]
+    _assess(world, pid, "phq9", [1, 1, 0, 0, 0, 0, 0, 0, 0], "2026-02-02T10:00:00.000Z")  # 2
+    _assess(world, pid, "phq9", [1, 1, 1, 1, 1, 1, 0, 0, 0], "2026-02-16T10:00:00.000Z")  # 6: +4
+    assert _rules(world, pid) == []
+    # Back-dated between them: 7 is 5 above the 2 before it (and only 1 above the newest, 6).
+    between = _assess(world, pid, "phq9", [1, 1, 1, 1, 1, 1, 1, 0, 0], "2026-02-09T10:00:00.000Z")
+    assert _rules(world, pid) == [("worsening", "high", {"type": "assessment", "id": between["id"]}, 1)]
+    # Back-dated before all of them: no previous assessment at all.
+    other = patient(world.provider, "Back", "First")["id"]
+    _assess(world, other, "gad7", [0, 0, 0, 0, 0, 0, 0], "2026-02-16T10:00:00.000Z")
+    _assess(world, other, "gad7", [3, 3, 0, 0, 0, 0, 0], "2026-02-02T10:00:00.000Z")
+    assert _rules(world, other) == []
+
+
+def test_one_assessment_fires_several_rules_and_a_second_adds_occurrences(world: World) -> None:
+    pid = patient(world.provider, "Many", "Rules")["id"]
+    first = _assess(world, pid, "phq9", [0, 0, 0, 0, 0, 0, 0, 0, 0], "2026-03-02T10:00:00.000Z")
+    assert first["total"] == 0
+    second = _assess(world, pid, "phq9", [3, 3, 3, 3, 3, 3, 2, 0, 1], "2026-03-16T10:00:00.000Z")  # 21
+    cause = {"type": "assessment", "id": second["id"]}
+    assert sorted(_rules(world, pid)) == [
+        ("self_harm_risk", "urgent", cause, 1),
+        ("severe_score", "high", cause, 1),
+        ("worsening", "high", cause, 1),
+    ]
+    third = _assess(world, pid, "phq9", [3, 3, 3, 3, 3, 3, 2, 0, 1], "2026-03-30T10:00:00.000Z")  # 21 again
+    cause = {"type": "assessment", "id": third["id"]}
+    # Unresolved alerts count the new trigger; no second alert. 21 is not 5 above 21: worsening stays at 1.
+    assert sorted((r, p, t, n) for r, p, t, n in _rules(world, pid)) == [
+        ("self_harm_risk", "urgent", cause, 2),
+        ("severe_score", "high", cause, 2),
+        ("worsening", "high", {"type": "assessment", "id": second["id"]}, 1),
+    ]
+    # Deleting an assessment leaves its alerts: a clinician resolves them.
+    deleted = world.call("DELETE", f"/v1/patients/{pid}/assessments/{third['id']}", world.provider)
+    assert deleted.status == 204
+    assert len(world.alerts(pid)) == 3
+
+
+def test_a_deleted_gauge_leaves_its_days_mean_at_once(world: World, clean_rules: None) -> None:
+    """The day mean a clinic rule reads drops a deleted gauge in the deletion's own transaction, without
+    waiting for the summary job: the next gauge is compared with the gauges that remain."""
+    world.rule(threshold=8)
+    pid = patient(world.provider, "Del", "Mean")["id"]
+    wrong = world.gauge(pid, "anxiety", 2, "2026-05-04T09:00:00.000Z")  # recorded by mistake
+    gone = world.call("DELETE", f"/v1/patients/{pid}/gauges/{wrong['id']}", world.provider)
+    assert gone.status == 204
+    high = world.gauge(pid, "anxiety", 9, "2026-05-04T18:00:00.000Z")  # mean 9 without the deleted 2 (5.5 with)
+    assert [(a["rule"].split(":")[0], a["trigger"]) for a in world.alerts(pid)] == [
+        ("alert_rule", {"type": "gauge", "id": high["id"]})
+    ]
