@@ -241,3 +241,37 @@ def test_20_concurrent_triggers_of_one_rule_make_one_alert_with_20_occurrences(u
     assert alert["trigger"]["id"] in {r.json()["id"] for r in responses}
     inbox = requests.get(f"{urls[0]}/v1/alerts", headers={"X-User-Token": token}, timeout=30).json()["alerts"]
     assert [a["id"] for a in inbox if a["patient_id"] == pid] == [alert["id"]]
+
+
+def test_20_concurrent_assessments_firing_one_rule_make_one_alert_with_20_occurrences(
+    urls: list[str], admin: dict
+) -> None:
+    """Each PHQ-9 answers item 9 with 1 (self_harm_risk, urgent). All 20 also race on the instrument's latest
+    entry; one retry loop re-reads both, so every request lands: 20 assessments, one alert, 20 occurrences."""
+    token = admin["token"]
+    pid = _create(urls[0], token).json()["id"]
+    answers = [0, 0, 0, 0, 0, 0, 0, 0, 1]
+    body = {"assessment": {"instrument": "phq9", "answers": answers}}
+    responses = _race(urls, token, [("POST", f"/v1/patients/{pid}/assessments", body, {})] * 20)
+
+    assert [r.status_code for r in responses] == [201] * 20, [r.text for r in responses if r.status_code != 201]
+    ids = {r.json()["id"] for r in responses}
+    assert len(ids) == 20
+    listed = requests.get(
+        f"{urls[0]}/v1/patients/{pid}/alerts", params={"status": "all"}, headers={"X-User-Token": token}, timeout=30
+    ).json()["alerts"]
+    assert [(a["rule"], a["priority"], a["status"], a["occurrences"]) for a in listed] == [
+        ("self_harm_risk", "urgent", "open", 20)
+    ]
+    assert listed[0]["trigger"]["type"] == "assessment" and listed[0]["trigger"]["id"] in ids
+    stored = requests.get(
+        f"{urls[0]}/v1/patients/{pid}/assessments",
+        params={"page_size": 100},
+        headers={"X-User-Token": token},
+        timeout=30,
+    ).json()["assessments"]
+    assert {a["id"] for a in stored} == ids
+    latest = requests.get(
+        f"{urls[0]}/v1/patients/{pid}/gauges/latest", headers={"X-User-Token": token}, timeout=30
+    ).json()["latest"]
+    assert [(e["gauge_type"], e["value"], e["previous_value"]) for e in latest] == [("phq9", 1, 1)]
