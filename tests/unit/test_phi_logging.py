@@ -117,6 +117,11 @@ def test_no_canary_in_logs_metrics_audit_or_other_callers_bodies(
         call(admin, "POST", f"/v1/alerts/{alert['id']}/resolve", {"resolution_note": INVALID["notes"][:1999]}),
     ]
     assert [r.status for r in own[-3:]] == [200, 200, 200]
+    # An assessment with the canary note that fires self_harm_risk: its alert and event hold no note, no answer.
+    assessment = {"instrument": "phq9", "answers": [0, 0, 0, 0, 0, 0, 0, 0, 1], "notes": CANARIES["notes"]}
+    assert call(admin, "POST", f"/v1/patients/{pid}/assessments", {"assessment": assessment}).status == 201
+    (urgent,) = json.loads(call(admin, "GET", f"/v1/patients/{pid}/alerts").body)["alerts"]
+    assert urgent["rule"] == "self_harm_risk"
     own += [
         call(admin, "GET", f"/v1/patients/{pid}"),
         call(admin, "GET", f"/v1/patients?search={CANARIES['last_name'][:8]}"),
@@ -186,7 +191,9 @@ def test_no_canary_in_logs_metrics_audit_or_other_callers_bodies(
         if i["pk"]["S"].split("#")[0] in ("ALERT", "OPENALERTS", "INBOX", "OUTBOX", "ALERTRULES")
     ]
     assert any(i["pk"]["S"] == f"ALERT#{alert['id']}" for i in alert_items)
-    assert f'"alert_id":{alert["id"]}' in Path(os.environ["LOCAL_EVENTS_FILE"]).read_text(encoding="utf-8")
+    assert any(i["pk"]["S"] == f"ALERT#{urgent['id']}" for i in alert_items)
+    published = Path(os.environ["LOCAL_EVENTS_FILE"]).read_text(encoding="utf-8")
+    assert f'"alert_id":{alert["id"]}' in published and f'"alert_id":{urgent["id"]}' in published
     outputs = {
         "powertools log": captured.getvalue(),
         # Every logger of the process but `responses`: moto's HTTP mock, logging this test's own client URLs.
