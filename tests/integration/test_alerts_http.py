@@ -303,6 +303,17 @@ def test_clinic_rules_are_managed_by_admins(world: World, clean_rules: None) -> 
         "alert_rule.priority",
     }
     assert world.call("POST", "/v1/alert_rules", world.admin, {}).body == {"errors": {"alert_rule": ["can't be blank"]}}
+    # Instrument totals have the built-in rules; a whole number may be written 3.0 (JSON does not tell them apart).
+    reserved = {**body["alert_rule"], "gauge_type": "phq9", "consecutive_days": 3.0}
+    refused = world.call("POST", "/v1/alert_rules", world.admin, {"alert_rule": reserved})
+    assert (refused.status, refused.body) == (
+        422,
+        {"errors": {"alert_rule.gauge_type": ["is reserved for assessments"]}},
+    )
+    half = world.call(
+        "POST", "/v1/alert_rules", world.admin, {"alert_rule": {**body["alert_rule"], "consecutive_days": 2.5}}
+    )
+    assert (half.status, half.body) == (422, {"errors": {"alert_rule.consecutive_days": ["must be a number"]}})
 
 
 # ---- the built-in rules, through POST .../assessments (issue 14's route) ----

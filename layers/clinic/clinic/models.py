@@ -417,13 +417,21 @@ AlertPriority = Literal["urgent", "high", "normal"]
 Threshold = Annotated[float, Strict(), Field(allow_inf_nan=False, ge=-NUMBER_LIMIT, le=NUMBER_LIMIT)]
 
 
+def _whole(value: Any) -> Any:
+    # JSON (and the OpenAPI document's `integer`) does not tell 6 from 6.0: a whole number is accepted either way.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+WholeNumber = Annotated[StrictInt, BeforeValidator(_whole)]
+
+
 class NewAlertRule(_Strict):
     # Instrument totals have the built-in rules (evaluated with their assessment, without reading the
     # clinic's rules): a clinic rule watches the gauges recorded directly.
     gauge_type: NewGaugeType
     operator: Literal[">=", "<="]
     threshold: Threshold
-    consecutive_days: Annotated[StrictInt, Field(ge=1, le=14)]
+    consecutive_days: Annotated[WholeNumber, Field(ge=1, le=14)]
     priority: AlertPriority
 
 
