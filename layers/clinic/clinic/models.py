@@ -422,16 +422,13 @@ def _whole(value: Any) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-WholeNumber = Annotated[StrictInt, BeforeValidator(_whole)]
-
-
 class NewAlertRule(_Strict):
     # Instrument totals have the built-in rules (evaluated with their assessment, without reading the
     # clinic's rules): a clinic rule watches the gauges recorded directly.
     gauge_type: NewGaugeType
     operator: Literal[">=", "<="]
     threshold: Threshold
-    consecutive_days: Annotated[WholeNumber, Field(ge=1, le=14)]
+    consecutive_days: Annotated[StrictInt, Field(ge=1, le=14), BeforeValidator(_whole)]
     priority: AlertPriority
 
 
