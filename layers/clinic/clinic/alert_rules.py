@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfoNotFoundError
 
 from clinic import alert_store, alerts, care_teams, clock, gauges, ids, latest, store
 from clinic.access import Caller
@@ -100,8 +101,21 @@ def day_sums(patient: Mapping[str, Any], new: Sequence[Mapping[str, Any]]) -> di
 
 def day_mean_changes(patient: Mapping[str, Any], changed: Sequence[Mapping[str, Any]], sign: int = 1) -> list[dict]:
     """The transaction items that add gauges to their day means (`sign` -1: take deleted ones out of them)."""
+    if sign < 0:
+        # A stored gauge no day can be computed for (corrupt data the summary job sets aside) was never in a day
+        # mean: deleting it must still work, and takes nothing out.
+        changed = [g for g in changed if _placeable(patient, g)]
     sums = day_sums(patient, changed)
     return alert_store.day_mean_items(patient["id"], {k: (sign * t, sign * c) for k, (t, c) in sums.items()})
+
+
+def _placeable(patient: Mapping[str, Any], gauge: Mapping[str, Any]) -> bool:
+    try:
+        gauges.local_day(gauge["recorded_at"], gauges.zone(patient))
+        float(gauge["value"])
+    except (KeyError, TypeError, ValueError, OverflowError, ZoneInfoNotFoundError):
+        return False
+    return True
 
 
 def triggers(
