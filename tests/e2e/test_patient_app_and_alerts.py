@@ -56,7 +56,7 @@ def test_latest_values_follow_recorded_and_deleted_gauges(page: Page, site) -> N
     sign_in(page, token)
     page.goto(f"/#/patients/{patient['id']}/gauges")
     for value in ("5", "7"):
-        page.get_by_label("Value").fill(value)
+        page.get_by_label("Value", exact=True).fill(value)
         page.get_by_role("button", name="Record gauge").click()
         expect(page.get_by_text(f"Recorded mood {value} at")).to_be_visible()
     mood = page.locator('.latest-item[data-gauge-type="mood"]')

@@ -255,7 +255,7 @@ def test_record_a_gauge_in_the_patients_time_zone_see_it_listed_and_delete_it(pa
     expect(page.get_by_text("No gauges recorded.")).to_be_visible()
 
     # Every problem at once, each beside its field.
-    page.get_by_label("Value").fill("11")
+    page.get_by_label("Value", exact=True).fill("11")
     tomorrow = datetime.now(ZoneInfo("Asia/Tokyo")).date() + timedelta(days=1)
     page.get_by_label("When").fill(f"{tomorrow}T09:30")
     page.get_by_label("Notes").fill("n" * 2001)
@@ -263,13 +263,13 @@ def test_record_a_gauge_in_the_patients_time_zone_see_it_listed_and_delete_it(pa
     expect(page.get_by_text("Value must be between 1 and 10")).to_be_visible()
     expect(page.get_by_text("When can't be in the future")).to_be_visible()
     expect(page.get_by_text("Notes is too long (maximum is 2000 characters)")).to_be_visible()
-    expect(page.get_by_label("Value")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("Value", exact=True)).to_have_attribute("aria-invalid", "true")
     check_accessibility(page, "the gauge form with its errors")
     assert api(site, "GET", f"/v1/patients/{patient['id']}/gauges", token).json()["gauges"] == []
 
     # 09:30 yesterday in Tokyo, whatever the browser's own zone (Pacific/Auckland here).
     yesterday = date.today() - timedelta(days=1)
-    page.get_by_label("Value").fill("7")
+    page.get_by_label("Value", exact=True).fill("7")
     page.get_by_label("When").fill(f"{yesterday}T09:30")
     page.get_by_label("Notes").fill("After the new medication")
     page.get_by_role("button", name="Record gauge").click()
