@@ -26,11 +26,15 @@ MINIMUM: dict[str, tuple[int, str]] = {
     "AddCareTeamMemberFunction": (6, "guard, lock, new and current members (BatchGetItem), transaction, save, audit"),
     "RemoveCareTeamMemberFunction": (4, "guard, member's role, transaction, audit"),
     "ListGaugesFunction": (3, "guard, gauge query, audit"),
-    "RecordGaugesFunction": (7, "guard, lock, id block, latest entries (BatchGetItem), transaction, save, audit"),
+    "RecordGaugesFunction": (
+        8,
+        "guard, lock, id block, the clinic's alert rules (Query), latest entries and fired rules' slots "
+        "(BatchGetItem), transaction, save, audit",
+    ),
     "DeleteGaugeFunction": (
-        6,
-        "guard, gauge by id (index query), latest entry, the type's newest 3 (when the entry held it), transaction, "
-        "audit",
+        7,
+        "guard, gauge by id (index query), the gauge (its value leaves its day mean), latest entry, the type's "
+        "newest 3 (when the entry held it), transaction, audit",
     ),
     "GetLatestGaugesFunction": (3, "guard, latest values (one Query), audit"),
     "ListInstrumentsFunction": (0, "no table"),
@@ -38,7 +42,8 @@ MINIMUM: dict[str, tuple[int, str]] = {
     "GetAssessmentFunction": (4, "guard, assessment by id (index query), the assessment, audit"),
     "RecordAssessmentFunction": (
         8,
-        "guard, lock, id blocks (assessment, gauge), latest entry, transaction, save, audit",
+        "guard, lock, id blocks (assessment, gauge), latest entry and the built-in rules' slots (one BatchGetItem), "
+        "transaction, save, audit",
     ),
     "DeleteAssessmentFunction": (
         7,

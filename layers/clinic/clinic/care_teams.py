@@ -7,7 +7,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from clinic import ids, store
+from clinic import alert_store, ids, store
 from clinic.access import CARE_TEAM_ROLES, Action, Caller, may_manage_member, patient_for
 from clinic.errors import Forbidden, NotFound, StorageUnavailable, ValidationFailed
 
@@ -36,7 +36,10 @@ def _member(caller: Caller, user_id: int) -> dict[str, Any]:
 def _change(caller: Caller, patient: dict[str, Any], member: Mapping[str, Any], present: bool) -> dict[str, Any]:
     for attempt in range(8):
         try:
-            store.set_care_team_member(patient, member["id"], member.get("supervisor_id"), present)
+            # The member's inbox follows the patient's unresolved alerts (their slots: one Query).
+            slots = alert_store.open_slots(patient["id"])
+            inbox = alert_store.member_entry_writes(patient["id"], member["id"], slots, present, patient["clinic_id"])
+            store.set_care_team_member(patient, member["id"], member.get("supervisor_id"), present, inbox)
             return store.get_patient(patient["id"]) or patient
         except store.ConditionFailed:
             # Another change to this patient landed first: read it again and reapply.

@@ -407,7 +407,7 @@ def import_patients(patients: Sequence[Mapping[str, Any]], write: Any = None) ->
     return len(writes)
 
 
-_PATIENT_META = ("pk", "sk", "email_pk")
+_PATIENT_META = ("pk", "sk", "email_pk")  # alert_epoch stays: the care-team write conditions on it
 
 
 def _patient(item: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -510,11 +510,19 @@ def update_patient(
     return get_patient(current["id"]) or {}
 
 
-def set_care_team_member(current: Mapping[str, Any], user_id: int, supervisor_id: int | None, present: bool) -> None:
+def set_care_team_member(
+    current: Mapping[str, Any],
+    user_id: int,
+    supervisor_id: int | None,
+    present: bool,
+    extra: Sequence[dict[str, Any]] = (),
+) -> None:
     """Adds or removes one member (map key: user id, value: the member's supervisor or 0).
 
     Conditioned on the version that was read, because the member's list entry is derived from the
-    name and status of that version; the caller retries on ConditionFailed.
+    name and status of that version, and on the `alert_epoch` that was read, because `extra` (the member's
+    inbox entries of the patient's unresolved alerts, clinic.alert_store) is derived from the alerts open
+    then; the caller retries on ConditionFailed.
     """
     team = dict(current.get("care_team") or {})
     if present:
@@ -525,15 +533,22 @@ def set_care_team_member(current: Mapping[str, Any], user_id: int, supervisor_id
         team.pop(str(user_id), None)
         expression = "REMOVE care_team.#member ADD #version :one"
         values = {}
+    epoch = {":epoch": {"N": str(current["alert_epoch"])}} if current.get("alert_epoch") is not None else {}
     update = {
         "TableName": _table(),
         "Key": _key(f"PATIENT#{current['id']}", "PATIENT"),
         "UpdateExpression": expression,
-        "ConditionExpression": "#version = :expected",
-        "ExpressionAttributeNames": {"#member": str(user_id), "#version": "version"},
-        "ExpressionAttributeValues": {**values, ":one": {"N": "1"}, ":expected": {"N": str(current["version"])}},
+        "ConditionExpression": "#version = :expected AND "
+        + ("#epoch = :epoch" if current.get("alert_epoch") is not None else "attribute_not_exists(#epoch)"),
+        "ExpressionAttributeNames": {"#member": str(user_id), "#version": "version", "#epoch": "alert_epoch"},
+        "ExpressionAttributeValues": {
+            **values,
+            ":one": {"N": "1"},
+            ":expected": {"N": str(current["version"])},
+            **epoch,
+        },
     }
-    _transact([{"Update": update}, *_entry_writes(current, {**current, "care_team": team})])
+    _transact([{"Update": update}, *_entry_writes(current, {**current, "care_team": team}), *extra])
 
 
 def clinic_partition(clinic_id: int, active: bool, prefix: str) -> str:
@@ -820,9 +835,13 @@ def changes(hour: str, shard: int, after: str, upto: str) -> Iterator[dict[str, 
 
 
 def put_day_summaries(
-    patient_id: int, summaries: Sequence[Mapping[str, Any]], empty: Sequence[tuple[str, str]]
+    patient_id: int,
+    summaries: Sequence[Mapping[str, Any]],
+    empty: Sequence[tuple[str, str]],
+    extra: Sequence[dict[str, Any]] = (),
 ) -> None:
-    """Writes recomputed days and removes days left with no gauge (idempotent: plain puts and deletes)."""
+    """Writes recomputed days and removes days left with no gauge (idempotent: plain puts and deletes), with
+    `extra` write requests of the same days (the clinic rules' day means, clinic.alert_store)."""
     writes = [
         {"PutRequest": {"Item": _item({**s, "pk": f"SUMMARY#{patient_id}", "sk": f"DAY#{s['day']}#{s['gauge_type']}"})}}
         for s in summaries
@@ -831,7 +850,7 @@ def put_day_summaries(
         {"DeleteRequest": {"Key": _key(f"SUMMARY#{patient_id}", f"DAY#{day}#{gauge_type}")}}
         for day, gauge_type in empty
     ]
-    batch_write(writes)
+    batch_write([*writes, *extra])
 
 
 def batch_write(writes: Sequence[dict[str, Any]]) -> None:

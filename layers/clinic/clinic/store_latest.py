@@ -19,7 +19,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from clinic.settings import dynamodb
-from clinic.store import ConditionFailed, _item, _key, _query, _table, batch_get, gauge_partition
+from clinic.store import ConditionFailed, _gauge_sk, _item, _key, _query, _table, batch_get, gauge_partition
 
 LATEST_PREFIX = "LATEST#"
 # What an entry keeps of a gauge: enough to answer `latest`, and the (recorded_at, id) that orders gauges.
@@ -37,8 +37,24 @@ def latest_entries(patient_id: int) -> list[dict[str, Any]]:
 
 def entries_of(patient_id: int, gauge_types: Sequence[str]) -> dict[str, dict[str, Any]]:
     """The entries of some types (consistent reads, one BatchGetItem per 100 types)."""
-    keys = [(latest_partition(patient_id), t) for t in dict.fromkeys(gauge_types)]
-    return {e["gauge_type"]: e for e in (_entry(i) for i in batch_get(keys))}
+    return entries_with(patient_id, gauge_types, [])[0]
+
+
+def entries_with(
+    patient_id: int, gauge_types: Sequence[str], others: Sequence[tuple[str, str]]
+) -> tuple[dict[str, dict[str, Any]], dict[tuple[str, str], dict[str, Any]]]:
+    """The entries of some types and the items of other keys (a write's alert slots), in the same consistent
+    BatchGetItem: by type, and by (pk, sk)."""
+    partition = latest_partition(patient_id)
+    keys = [(partition, t) for t in dict.fromkeys(gauge_types)]
+    entries: dict[str, dict[str, Any]] = {}
+    read: dict[tuple[str, str], dict[str, Any]] = {}
+    for item in batch_get([*keys, *dict.fromkeys(others)]):
+        if item["pk"] == partition:
+            entries[item["sk"]] = _entry(item)
+        else:
+            read[(item["pk"], item["sk"])] = item
+    return entries, read
 
 
 def _entry(item: dict[str, Any]) -> dict[str, Any]:
@@ -60,6 +76,19 @@ def newest_gauges(patient_id: int, gauge_type: str, limit: int) -> list[dict[str
         projection=", ".join(REF_FIELDS),
     )
     return list(itertools.islice(rows, limit))
+
+
+def gauge_before(patient_id: int, gauge_type: str, recorded_at: str, gauge_id: int) -> dict[str, Any] | None:
+    """The type's gauge just before (recorded_at, id), as entries keep it: one consistent Query, Limit 1."""
+    rows = _query(
+        gauge_partition(patient_id, gauge_type),
+        after=_gauge_sk(recorded_at, gauge_id),
+        forward=False,
+        limit=1,
+        consistent=True,
+        projection=", ".join(REF_FIELDS),
+    )
+    return next(rows, None)
 
 
 def entry_write(patient_id: int, gauge_type: str, entry: Mapping[str, Any] | None, version: int) -> dict[str, Any]:
