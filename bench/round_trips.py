@@ -53,5 +53,23 @@ MINIMUM: dict[str, tuple[int, str]] = {
     "CreateInvitationFunction": (3, "guard, invitation put, audit"),
     "RedeemInvitationFunction": (4, "invitation (one read, whatever the code), id block, transaction, audit"),
     "GetMeFunction": (1, "the user"),
+    "ListAlertsFunction": (
+        3,
+        "inbox query (the caller's own inbox: the clinic's for an admin), the page's alerts and their patients "
+        "(one BatchGetItem: the entries name both), audit",
+    ),
+    "ListPatientAlertsFunction": (4, "guard, the patient's inbox query, the page's alerts (BatchGetItem), audit"),
+    "AcknowledgeAlertFunction": (
+        4,
+        "alert, its patient (access; the alert names it), conditional update (from the version read: the answer "
+        "is known), audit",
+    ),
+    "ResolveAlertFunction": (
+        5,
+        "alert, its patient, transaction (alert, slot, inbox moves, outbox), outbox item removed once published, audit",
+    ),
+    "CreateAlertRuleFunction": (3, "id block, the clinic's rules (the 50-rule cap), conditional put"),
+    "ListAlertRulesFunction": (1, "the clinic's rules (one Query; no patient data, no audit)"),
+    "DeleteAlertRuleFunction": (1, "conditional delete (a missing rule: 404)"),
     "ServeDocsFunction": (0, "no table"),
 }

@@ -351,13 +351,16 @@ def acknowledge(caller: Caller, alert: Mapping[str, Any]) -> dict[str, Any]:
             raise AlertResolved
         if alert["status"] == "acknowledged":
             return present(alert)
+        at = clock.iso(clock.now())
         try:
-            alert_store.acknowledge(alert, caller.user_id, clock.iso(clock.now()))
+            alert_store.acknowledge(alert, caller.user_id, at)
         except store.ConditionFailed:
             latest.pause(attempt)
             alert, _ = alert_for(caller, str(alert["id"]))
             continue
-        return present(alert_store.get_alert(int(alert["id"])) or alert)
+        # The write was conditioned on the version read: what it stored is known, no read back.
+        changes = {"status": "acknowledged", "acknowledged_at": at, "acknowledged_by": caller.user_id}
+        return present({**alert, **changes, "version": int(alert["version"]) + 1})
     raise StorageUnavailable
 
 
@@ -376,5 +379,7 @@ def resolve(caller: Caller, alert: Mapping[str, Any], patient: Mapping[str, Any]
             alert, patient = alert_for(caller, str(alert["id"]))
             continue
         alert_events.publish([alert_store.outbox_item(alert, "alert.resolved", at)])
-        return present(alert_store.get_alert(int(alert["id"])) or alert)
+        # As for acknowledge: written from the version read, so what it stored is known.
+        changes = {"status": "resolved", "resolved_at": at, "resolved_by": caller.user_id, "resolution_note": note}
+        return present({**alert, **changes, "version": int(alert["version"]) + 1})
     raise StorageUnavailable
