@@ -34,8 +34,11 @@ ConditionFailed = store.ConditionFailed
 # ---- keys ----
 
 
+ALERT_SK = "ALERT"
+
+
 def alert_key(alert_id: int) -> tuple[str, str]:
-    return f"ALERT#{alert_id}", "ALERT"
+    return f"ALERT#{alert_id}", ALERT_SK
 
 
 def slot_partition(patient_id: int) -> str:
@@ -220,9 +223,23 @@ def get_alert(alert_id: int) -> dict[str, Any] | None:
     return _alert(item) if item else None
 
 
-def get_alerts(alert_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-    items = store.batch_get([alert_key(a) for a in dict.fromkeys(alert_ids)])
-    return {a["id"]: a for a in (_alert(i) for i in items)}
+def get_alerts_and_patients(
+    alert_ids: Sequence[int], patient_ids: Sequence[int]
+) -> tuple[dict[int, dict[str, Any]], dict[int, dict[str, Any]]]:
+    """The alerts and the patients an inbox page names, in one BatchGetItem (the entries name both)."""
+    alert_keys = [alert_key(a) for a in dict.fromkeys(alert_ids)]
+    patient_keys = [store.patient_key(p) for p in dict.fromkeys(patient_ids)]
+    alerts: dict[int, dict[str, Any]] = {}
+    patients: dict[int, dict[str, Any]] = {}
+    for item in store.batch_get([*alert_keys, *patient_keys]):
+        if item["sk"] == ALERT_SK:
+            alert = _alert(item)
+            alerts[alert["id"]] = alert
+        else:
+            patient = store._patient(item)
+            if patient:
+                patients[patient["id"]] = patient
+    return alerts, patients
 
 
 def _alert(item: dict[str, Any]) -> dict[str, Any]:

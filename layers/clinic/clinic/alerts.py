@@ -301,9 +301,9 @@ def list_alerts(
     for _ in range(8):
         want = page_size + 1 - len(rows)
         batch = list(itertools.islice(entries, want))
-        found = alert_store.get_alerts([int(e["alert_id"]) for e in batch]) if batch else {}
         missing = {int(e["patient_id"]) for e in batch} - patients.keys()
-        patients |= store.get_patients(list(missing)) if missing else {}
+        found, owners = alert_store.get_alerts_and_patients([int(e["alert_id"]) for e in batch], list(missing))
+        patients |= owners
         for entry in batch:
             alert = found.get(int(entry["alert_id"]))
             owner = patients.get(int(entry["patient_id"]))
