@@ -165,7 +165,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: $(STAMP)
+bench: $(STAMP) $(WEB_STAMP) browser
 	$(BIN)/python bench/run.py
 	$(BIN)/python -m bench.local_data
 

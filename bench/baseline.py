@@ -105,6 +105,22 @@ class RedeemBody(_In):
     code: Annotated[str, Field(min_length=1, max_length=200)]
 
 
+class AlertRuleIn(_In):
+    gauge_type: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,49}$")]
+    operator: Literal[">=", "<="]
+    threshold: Annotated[float, Field(allow_inf_nan=False, ge=-(10**12), le=10**12)]
+    consecutive_days: Annotated[int, Field(ge=1, le=14)]
+    priority: Literal["urgent", "high", "normal"]
+
+
+class AlertRuleBody(_In):
+    alert_rule: AlertRuleIn
+
+
+class ResolutionBody(_In):
+    resolution_note: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
 Page = Annotated[int, Query(ge=1)]
 Day = Annotated[str | None, Query()]
 
@@ -175,6 +191,13 @@ def resolver(function_id: str, replay: Callable[[], None], answer: dict[str, Any
         "CreateInvitationFunction": lambda: app.post("/v1/patients/<id>/invitations")(_invite),
         "RedeemInvitationFunction": lambda: app.post("/v1/invitations/redeem")(_redeem),
         "GetMeFunction": lambda: app.get("/v1/me")(_docs),
+        "ListAlertsFunction": lambda: app.get("/v1/alerts")(_list_alerts),
+        "ListPatientAlertsFunction": lambda: app.get("/v1/patients/<id>/alerts")(_list_patient_alerts),
+        "AcknowledgeAlertFunction": lambda: app.post("/v1/alerts/<id>/acknowledge")(_by_id),
+        "ResolveAlertFunction": lambda: app.post("/v1/alerts/<id>/resolve")(_resolve_alert),
+        "ListAlertRulesFunction": lambda: app.get("/v1/alert_rules")(_docs),
+        "CreateAlertRuleFunction": lambda: app.post("/v1/alert_rules")(_create_alert_rule),
+        "DeleteAlertRuleFunction": lambda: app.delete("/v1/alert_rules/<id>")(_by_id),
     }
 
     def _list_patients(
@@ -256,6 +279,29 @@ def resolver(function_id: str, replay: Callable[[], None], answer: dict[str, Any
         return respond()
 
     def _redeem(request: Annotated[RedeemBody, Body()]):
+        return respond()
+
+    def _list_alerts(
+        status: Annotated[Literal["open", "resolved", "all"], Query()] = "open",
+        priority: Annotated[Literal["urgent", "high", "normal"] | None, Query()] = None,
+        page_size: Annotated[int, Query(ge=1, le=100)] = 25,
+        cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    ):
+        return respond()
+
+    def _list_patient_alerts(
+        id: str,
+        status: Annotated[Literal["open", "resolved", "all"], Query()] = "open",
+        priority: Annotated[Literal["urgent", "high", "normal"] | None, Query()] = None,
+        page_size: Annotated[int, Query(ge=1, le=100)] = 25,
+        cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    ):
+        return respond()
+
+    def _resolve_alert(id: str, request: Annotated[ResolutionBody, Body()]):
+        return respond()
+
+    def _create_alert_rule(request: Annotated[AlertRuleBody, Body()]):
         return respond()
 
     if function_id not in routes:

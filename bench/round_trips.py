@@ -23,14 +23,25 @@ MINIMUM: dict[str, tuple[int, str]] = {
     "GetPatientFunction": (2, "guard, audit"),
     "UpdatePatientFunction": (3, "guard, conditional update, audit"),
     "GetCareTeamFunction": (3, "guard, members' names (BatchGetItem), audit"),
-    "AddCareTeamMemberFunction": (6, "guard, lock, new and current members (BatchGetItem), transaction, save, audit"),
-    "RemoveCareTeamMemberFunction": (4, "guard, member's role, transaction, audit"),
+    "AddCareTeamMemberFunction": (
+        7,
+        "guard, lock, new and current members (BatchGetItem), the patient's open alert slots (Query: the member's "
+        "inbox entries move in the same transaction), transaction, save, audit",
+    ),
+    "RemoveCareTeamMemberFunction": (
+        5,
+        "guard, member's role, the patient's open alert slots (Query), transaction, audit",
+    ),
     "ListGaugesFunction": (3, "guard, gauge query, audit"),
-    "RecordGaugesFunction": (7, "guard, lock, id block, latest entries (BatchGetItem), transaction, save, audit"),
+    "RecordGaugesFunction": (
+        8,
+        "guard, lock, id block, the clinic's alert rules (Query), latest entries and fired rules' slots "
+        "(BatchGetItem), transaction, save, audit",
+    ),
     "DeleteGaugeFunction": (
-        6,
-        "guard, gauge by id (index query), latest entry, the type's newest 3 (when the entry held it), transaction, "
-        "audit",
+        7,
+        "guard, gauge by id (index query), the gauge (its value leaves its day mean), latest entry, the type's "
+        "newest 3 (when the entry held it), transaction, audit",
     ),
     "GetLatestGaugesFunction": (3, "guard, latest values (one Query), audit"),
     "ListInstrumentsFunction": (0, "no table"),
@@ -38,7 +49,8 @@ MINIMUM: dict[str, tuple[int, str]] = {
     "GetAssessmentFunction": (4, "guard, assessment by id (index query), the assessment, audit"),
     "RecordAssessmentFunction": (
         8,
-        "guard, lock, id blocks (assessment, gauge), latest entry, transaction, save, audit",
+        "guard, lock, id blocks (assessment, gauge), latest entry and the built-in rules' slots (one BatchGetItem), "
+        "transaction, save, audit",
     ),
     "DeleteAssessmentFunction": (
         7,
@@ -48,5 +60,23 @@ MINIMUM: dict[str, tuple[int, str]] = {
     "CreateInvitationFunction": (3, "guard, invitation put, audit"),
     "RedeemInvitationFunction": (4, "invitation (one read, whatever the code), id block, transaction, audit"),
     "GetMeFunction": (1, "the user"),
+    "ListAlertsFunction": (
+        3,
+        "inbox query (the caller's own inbox: the clinic's for an admin), the page's alerts and their patients "
+        "(one BatchGetItem: the entries name both), audit",
+    ),
+    "ListPatientAlertsFunction": (4, "guard, the patient's inbox query, the page's alerts (BatchGetItem), audit"),
+    "AcknowledgeAlertFunction": (
+        4,
+        "alert, its patient (access; the alert names it), conditional update (from the version read: the answer "
+        "is known), audit",
+    ),
+    "ResolveAlertFunction": (
+        5,
+        "alert, its patient, transaction (alert, slot, inbox moves, outbox), outbox item removed once published, audit",
+    ),
+    "CreateAlertRuleFunction": (3, "id block, the clinic's rules (the 50-rule cap), conditional put"),
+    "ListAlertRulesFunction": (1, "the clinic's rules (one Query; no patient data, no audit)"),
+    "DeleteAlertRuleFunction": (1, "conditional delete (a missing rule: 404)"),
     "ServeDocsFunction": (0, "no table"),
 }

@@ -10,9 +10,20 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from clinic import accounts, assessments, care_teams, clock, gauges, patient_users, patients, summaries
+from clinic import (
+    accounts,
+    alert_rules,
+    assessments,
+    care_teams,
+    clock,
+    gauges,
+    patient_users,
+    patients,
+    summaries,
+)
 from clinic.access import Caller
-from clinic.models import NewAssessment, NewGauge, NewPatient
+from clinic.models import NewAlertRule, NewAssessment, NewGauge, NewPatient
+from clinic.store import alerts as alert_store
 
 from local import events
 from local.template import api_routes
@@ -22,6 +33,11 @@ LAST = ["Doe", "Roe", "Okafor", "Dominguez", "Nakamura", "Dorsey", "Smith", "Gar
 GAUGE_TYPES = ["mood", "anxiety", "pain", "energy"]
 LISTED = 30  # patients in the measured clinic's list (the page is 25: has_more is true)
 GAUGES = 60  # gauges of the measured patient, over the last 10 days
+# Clinic rules watch a gauge type no bench request records, so they never change what a gauge write does.
+RULE_GAUGE_TYPE = "sleep"
+LISTED_RULES = 3  # rules of the measured clinic, besides those the create route adds
+# A PHQ-9 answered 3 throughout (item 9 > 0, total 27) opens two alerts: self_harm_risk and severe_score.
+ALARMING_PHQ9 = [3] * 9
 
 
 @dataclass
@@ -37,11 +53,25 @@ class World:
     assessment_id: int = 0  # an assessment of the measured patient
     assessment_pool: list[int] = field(default_factory=list)  # assessments of the measured patient to delete
     invitation_pool: list[str] = field(default_factory=list)  # codes of the measured patient to redeem
+    acknowledge_pool: list[int] = field(default_factory=list)  # open alerts (self_harm_risk) to acknowledge
+    resolve_pool: list[int] = field(default_factory=list)  # open alerts (severe_score) to resolve
+    rule_pool: list[int] = field(default_factory=list)  # rules of the rules clinic to delete
+    rules_admin: dict[str, Any] = field(default_factory=dict)  # the rules clinic's admin (authorizer context)
 
     @property
     def admin(self) -> dict[str, Any]:
         user = self.users["admin"]
         return {"user_id": user["id"], "clinic_id": self.clinic_id, "role": "admin"}
+
+
+def new_rule(i: int) -> NewAlertRule:
+    return NewAlertRule(
+        gauge_type=RULE_GAUGE_TYPE,
+        operator="<=",
+        threshold=float(2 + i % 3),
+        consecutive_days=1 + i % 14,
+        priority="normal",
+    )
 
 
 def new_patient(i: int) -> NewPatient:
@@ -100,8 +130,31 @@ def seed(repetitions: int) -> World:
         for _ in range(repetitions)
     ]
     world.invitation_pool = [patient_users.invite(creator, main)["code"] for _ in range(repetitions)]
+    _seed_alerts(world, creator, repetitions)
     summaries.run_job(full=True)  # the checkpoint exists, so the scheduled job is incremental from here
     return world
+
+
+def _seed_alerts(world: World, creator: Caller, repetitions: int) -> None:
+    """Open alerts to acknowledge and to resolve (two per new patient, one of each pool), rules to list, and
+    rules to delete in a clinic of their own: the create route adds `repetitions` rules to the measured clinic,
+    and a clinic has at most alert_rules.MAX_RULES."""
+    if LISTED_RULES + repetitions > alert_rules.MAX_RULES:
+        raise ValueError(f"at most {alert_rules.MAX_RULES - LISTED_RULES} repetitions: a clinic's rules are capped")
+    for i in range(repetitions):
+        patient = patients.create(creator, new_patient(LISTED + 2 * repetitions + i))
+        assessments.record(creator, patient, NewAssessment(instrument="phq9", answers=ALARMING_PHQ9))
+        slots = alert_store.open_slots(patient["id"])
+        world.acknowledge_pool.append(int(slots["self_harm_risk"]["alert_id"]))
+        world.resolve_pool.append(int(slots["severe_score"]["alert_id"]))
+    boss = Caller(user_id=world.users["admin"]["id"], clinic_id=world.clinic_id, role="admin")
+    for i in range(LISTED_RULES):
+        alert_rules.create(boss, new_rule(i))
+    rules_clinic = accounts.create_clinic("Bench Rules Clinic")
+    rules_admin = accounts.create_user(rules_clinic["id"], "admin", "Rae Rules")
+    world.rules_admin = {"user_id": rules_admin["id"], "clinic_id": rules_clinic["id"], "role": "admin"}
+    owner = Caller(user_id=rules_admin["id"], clinic_id=rules_clinic["id"], role="admin")
+    world.rule_pool = [int(alert_rules.create(owner, new_rule(i))["id"]) for i in range(repetitions)]
 
 
 def _api(method: str, path: str, world: World, **kwargs: Any) -> dict[str, Any]:
@@ -156,6 +209,22 @@ def request(function_id: str, world: World, rep: int) -> dict[str, Any]:
         "CreateInvitationFunction": lambda: _api("POST", f"/v1/patients/{pid}/invitations", world, body={}),
         "RedeemInvitationFunction": lambda: events.make_event(
             "POST", "/v1/invitations/redeem", body={"code": world.invitation_pool[rep]}
+        ),
+        # Alert routes take no Idempotency-Key: acknowledging is idempotent by itself, resolving twice is a 409.
+        "AcknowledgeAlertFunction": lambda: _api(
+            "POST", f"/v1/alerts/{world.acknowledge_pool[rep]}/acknowledge", world
+        ),
+        "ResolveAlertFunction": lambda: _api(
+            "POST",
+            f"/v1/alerts/{world.resolve_pool[rep]}/resolve",
+            world,
+            body={"resolution_note": "Called the patient; safety plan reviewed, follow-up booked."},
+        ),
+        "CreateAlertRuleFunction": lambda: _api(
+            "POST", "/v1/alert_rules", world, body={"alert_rule": new_rule(rep).model_dump()}
+        ),
+        "DeleteAlertRuleFunction": lambda: events.make_event(
+            "DELETE", f"/v1/alert_rules/{world.rule_pool[rep]}", user=world.rules_admin
         ),
     }
     if function_id in builders:

@@ -1,5 +1,5 @@
 """Demo data for `make run`: one clinic with an admin, a supervisor, a provider, a few patients, four weeks of
-their gauges and a weekly PHQ-9 and GAD-7."""
+their gauges and a weekly PHQ-9 and GAD-7, and a clinic alert rule with one open urgent alert."""
 
 from __future__ import annotations
 
@@ -8,9 +8,21 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from clinic import accounts, assessments, clock, instruments, latest, patient_users, patients, store
+from clinic import (
+    accounts,
+    alert_rules,
+    assessments,
+    clock,
+    gauges,
+    instruments,
+    latest,
+    patient_users,
+    patients,
+    store,
+)
 from clinic.access import Caller
-from clinic.models import DEFAULT_SCALES, NewAssessment, NewPatient
+from clinic.models import DEFAULT_SCALES, NewAlertRule, NewAssessment, NewGauge, NewPatient
+from clinic.store import alerts as alert_store
 
 DEMO_PATIENTS = [
     {
@@ -69,6 +81,7 @@ def seed_demo(gauge_days: int | None = None) -> dict[str, Any]:
     creator = Caller(user_id=provider["id"], clinic_id=clinic["id"], role="provider")
     created = [patients.create(creator, NewPatient(**fields)) for fields in DEMO_PATIENTS]
     redeemed = patient_users.redeem(patient_users.invite(creator, created[0])["code"])
+    alert = seed_alert(Caller(user_id=admin["id"], clinic_id=clinic["id"], role="admin"), creator, created[0])
     return {
         "clinic_id": clinic["id"],
         "users": {
@@ -87,7 +100,21 @@ def seed_demo(gauge_days: int | None = None) -> dict[str, Any]:
         "patient_ids": [p["id"] for p in created],
         "gauges": seed_gauges(created, creator.user_id, DAYS if gauge_days is None else gauge_days),
         "assessments": seed_assessments(created, creator, DAYS if gauge_days is None else gauge_days),
+        "alert_id": alert["id"],
     }
+
+
+LOW_MOOD_RULE = {"gauge_type": "mood", "operator": "<=", "threshold": 2, "consecutive_days": 1, "priority": "urgent"}
+
+
+def seed_alert(admin: Caller, provider: Caller, patient: dict[str, Any]) -> dict[str, Any]:
+    """The clinic's rule "a day's mood mean at 2 or below is urgent", and the mood of 1 the provider records for
+    the first patient, which opens it (through the same request path as the API: the first gauge of a fresh
+    table, id 1). Returns the open alert."""
+    alert_rules.create(admin, NewAlertRule(**LOW_MOOD_RULE))
+    gauges.record(provider, patient, [NewGauge(gauge_type="mood", value=1)])
+    slot = alert_store.open_slots(patient["id"])
+    return alert_store.get_alert(int(next(iter(slot.values()))["alert_id"])) or {}
 
 
 # gauge type -> (local times of day it is usually recorded, level on day 0, change per day, day-to-day noise)

@@ -8,6 +8,7 @@ import io
 import logging
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,8 @@ _DUMMY_AWS = {
     "AWS_SESSION_TOKEN": "testing",
 }
 os.environ.update(_DUMMY_AWS)
+# Alert events published locally go to a file (clinic.alert_events): the tests' own, never the repository's .local/.
+os.environ["LOCAL_EVENTS_FILE"] = os.path.join(tempfile.mkdtemp(prefix="patients-api-events-"), "events.ndjson")
 for _name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
     os.environ.pop(_name, None)
 # Powertools reads its settings (service name, metrics namespace, log level) when the handlers' modules are

@@ -49,7 +49,7 @@ def generate(template: dict[str, Any] | None = None) -> dict[str, Any]:
         description=openapi.DESCRIPTION,
         # Relative to the document (…/{stage}/v1/openapi.json): the stage root in AWS, the server root locally.
         servers=[Server(url="..", description="This API (the stage that serves this document)")],
-        tags=["patients", "gauges", "care teams", "patient users", "users", "documentation"],
+        tags=["patients", "gauges", "care teams", "alerts", "patient users", "users", "documentation"],
         on_conflict="error",
     )
     with warnings.catch_warnings():
@@ -58,7 +58,7 @@ def generate(template: dict[str, Any] | None = None) -> dict[str, Any]:
         for file in _api_function_files(template):
             merge.add_file(file)
         schema = json.loads(merge.get_openapi_json_schema())
-    for item in schema.get("paths", {}).values():
+    for path, item in schema.get("paths", {}).items():
         for operation in item.values():
             # Powertools names operations after the function and path; the function name alone is unique.
             operation["operationId"] = operation["operationId"].split("_v1_")[0]
@@ -70,9 +70,18 @@ def generate(template: dict[str, Any] | None = None) -> dict[str, Any]:
             operation["responses"] = dict(sorted(responses.items()))
             for parameter in operation.get("parameters", []):
                 if parameter["in"] == "path":
-                    parameter["description"] = openapi.PATH_PARAMETERS[parameter["name"]]
+                    parameter["description"] = openapi.PATH_PARAMETERS[_parameter_key(path, parameter["name"])]
     schema["paths"] = dict(sorted(schema["paths"].items()))
     return _prune(schema)
+
+
+def _parameter_key(path: str, name: str) -> str:
+    """`{id}` names a patient, except under /v1/alerts and /v1/alert_rules (API Gateway: siblings share names)."""
+    if name == "id" and path.startswith("/v1/alerts/"):
+        return "alert_id"
+    if name == "id" and path.startswith("/v1/alert_rules/"):
+        return "rule_id"
+    return name
 
 
 def render(schema: dict[str, Any]) -> str:

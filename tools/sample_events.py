@@ -15,11 +15,14 @@ from local.template import REPO_ROOT, api_routes, authorizer_specs, load_templat
 
 EVENTS_DIR = REPO_ROOT / "events"
 # local.seed.seed_demo() in an empty table: clinic 1; users 1 admin, 2 supervisor, 3 provider (supervised
-# by 2); patients 1-6 created by the provider. The event test also records gauge 1 and assessment 1 for patient 1.
+# by 2); patients 1-6 created by the provider; alert rule 1 (mood <= 2), and gauge 1 (patient 1's mood of 1)
+# that opened alert 1. The event test also records assessment 1 for patient 1.
 ADMIN = {"user_id": 1, "clinic_id": 1, "role": "admin"}
 PATIENT = 1
 GAUGE = 1
 ASSESSMENT = 1
+ALERT = 1
+ALERT_RULE = 1
 # Not a real token: issue one with `patients-admin tokens issue --user 1` and paste it here to authorize.
 TOKEN_PLACEHOLDER = "paste-a-token-from-patients-admin-tokens-issue"
 # Not a real code either: `patients-admin invitations create --patient 1` prints one.
@@ -108,6 +111,35 @@ API_EVENTS: list[tuple[str, str, str, str, Any, dict[str, str]]] = [
     # A made-up code (a real one works once): the answer is the contract's 404.
     ("RedeemInvitationFunction", "", "POST", "/v1/invitations/redeem", {"code": INVITATION_PLACEHOLDER}, {}),
     ("GetMeFunction", "", "GET", "/v1/me", None, {}),
+    ("ListAlertsFunction", "", "GET", "/v1/alerts?status=open&page_size=10", None, {}),
+    ("ListPatientAlertsFunction", "", "GET", f"/v1/patients/{PATIENT}/alerts?status=all", None, {}),
+    ("AcknowledgeAlertFunction", "", "POST", f"/v1/alerts/{ALERT}/acknowledge", None, {}),
+    (
+        "ResolveAlertFunction",
+        "",
+        "POST",
+        f"/v1/alerts/{ALERT}/resolve",
+        {"resolution_note": "Called the patient; safety plan reviewed."},
+        {},
+    ),
+    (
+        "CreateAlertRuleFunction",
+        "",
+        "POST",
+        "/v1/alert_rules",
+        {
+            "alert_rule": {
+                "gauge_type": "anxiety",
+                "operator": ">=",
+                "threshold": 8,
+                "consecutive_days": 3,
+                "priority": "high",
+            }
+        },
+        {},
+    ),
+    ("ListAlertRulesFunction", "", "GET", "/v1/alert_rules", None, {}),
+    ("DeleteAlertRuleFunction", "", "DELETE", f"/v1/alert_rules/{ALERT_RULE}", None, {}),
     ("ServeDocsFunction", "", "GET", "/v1/docs", None, {}),
     ("ServeDocsFunction", "openapi", "GET", "/v1/openapi.json", None, {}),
 ]

@@ -634,3 +634,171 @@ def test_malformed_tokens_are_401(world: World, header: str) -> None:
     headers = {"X-User-Token": header}
     reply = world.client.get(f"/v1/patients/{world.ids['own']}", headers=headers)
     assert (reply.status, reply.body) == (401, UNAUTHORIZED)
+
+
+# ---- alerts (issue 15): every alert route × every caller ----
+# Clinic A has a rule on a gauge type of its own; a gauge of that type opened an alert on "own" (and clinic B's
+# on "other"), and was deleted again, so the cells above never see it. Acknowledging is idempotent, so its OK
+# cells may run in any order; resolve cells send an empty body, so passing the access check shows as the
+# contract's 422 (validation runs only after access) and nothing is resolved.
+
+ALERT_NF = (404, {"errors": "Alert not found"})
+RULE_NF = (404, {"errors": "Alert rule not found"})
+MATRIX_GAUGE = "matrix_check"
+ALERT_ENDPOINTS = ("list_patient_alerts", "acknowledge_alert", "resolve_alert")
+# Patient users never see alerts: on their own record (and on the routes that name no patient) that is 403
+# action; another patient's id is 404 Patient not found, before anything is read.
+#                                      admin  sup_of  sup_un     on    off       other_clinic  self  same  other
+ALERTS_OWN: dict[str, dict[str, Any]] = {
+    "list_patient_alerts": dict(zip(AUTHENTICATED, (OK, OK, PF, OK, PF, NF, AF, NF, NF), strict=True)),
+    "acknowledge_alert": dict(zip(AUTHENTICATED, (OK, OK, ALERT_NF, OK, ALERT_NF, ALERT_NF, AF, AF, AF), strict=True)),
+    "resolve_alert": dict(zip(AUTHENTICATED, (OK, OK, ALERT_NF, OK, ALERT_NF, ALERT_NF, AF, AF, AF), strict=True)),
+}
+ALERTS_OTHER: dict[str, dict[str, Any]] = {
+    "list_patient_alerts": {**dict.fromkeys(AUTHENTICATED, NF), "other_clinic": OK},
+    "acknowledge_alert": {**dict.fromkeys(STAFF, ALERT_NF), **dict.fromkeys(PATIENT_CALLERS, AF), "other_clinic": OK},
+    "resolve_alert": {**dict.fromkeys(STAFF, ALERT_NF), **dict.fromkeys(PATIENT_CALLERS, AF), "other_clinic": OK},
+}
+ALERTS_MISSING: dict[str, dict[str, Any]] = {
+    "list_patient_alerts": dict.fromkeys(AUTHENTICATED, NF),
+    "acknowledge_alert": {**dict.fromkeys(STAFF, ALERT_NF), **dict.fromkeys(PATIENT_CALLERS, AF)},
+    "resolve_alert": {**dict.fromkeys(STAFF, ALERT_NF), **dict.fromkeys(PATIENT_CALLERS, AF)},
+}
+ALERTS_EXPECTED = {"own": ALERTS_OWN, "other": ALERTS_OTHER, "missing": ALERTS_MISSING}
+# The inbox (GET /v1/alerts): whose alerts each caller sees (None: 403 action).
+INBOX: dict[str, list[str] | None] = {
+    "admin": ["own"],
+    "supervisor_of_provider": ["own"],
+    "supervisor_unrelated": [],
+    "provider_on_team": ["own"],
+    "provider_off_team": [],
+    "other_clinic": ["other"],
+    **dict.fromkeys(PATIENT_CALLERS, None),
+}
+RULE_ROUTES = ("list_alert_rules", "create_alert_rule", "delete_alert_rule")
+#                         admin                         sup_of sup_un on  off  other_clinic  patients
+RULES_EXPECTED: dict[str, dict[str, Any]] = {
+    "list_alert_rules": {**dict.fromkeys(STAFF, OK), **dict.fromkeys(PATIENT_CALLERS, AF)},
+    "create_alert_rule": dict(zip(AUTHENTICATED, (OK, AF, AF, AF, AF, OK, AF, AF, AF), strict=True)),
+    "delete_alert_rule": dict(zip(AUTHENTICATED, (RULE_NF, AF, AF, AF, AF, RULE_NF, AF, AF, AF), strict=True)),
+}
+
+
+@dataclass
+class AlertWorld:
+    alerts: dict[str, dict[str, Any]]  # patient label -> its alert, presented
+    rules: dict[str, dict[str, Any]]  # clinic label ("own", "other") -> its rule, presented
+
+
+@pytest.fixture(scope="module")
+def alert_world(world: World) -> AlertWorld:
+    from clinic import alert_rules, alerts
+    from clinic.models import NewAlertRule
+    from clinic.store import alerts as alert_store
+
+    found: dict[str, dict[str, Any]] = {}
+    rules: dict[str, dict[str, Any]] = {}
+    for label, admin in (("own", "admin"), ("other", "other_clinic")):
+        rule = alert_rules.create(
+            world.users[admin].caller,
+            NewAlertRule(gauge_type=MATRIX_GAUGE, operator=">=", threshold=5, consecutive_days=1, priority="high"),
+        )
+        rules[label] = alert_rules.present(rule)
+        stored = store.get_patient(world.ids[label]) or {}
+        trigger = NewGauge(gauge_type=MATRIX_GAUGE, value=9, scale_min=0, scale_max=10)
+        gauge = gauges.record(world.users[admin].caller, stored, [trigger])[0]
+        gauges.delete(stored, str(gauge["id"]))  # the alert stays; the gauge cells see only their own gauges
+        (slot,) = alert_store.open_slots(world.ids[label]).values()
+        found[label] = alerts.present(alert_store.get_alert(int(slot["alert_id"])) or {})
+    return AlertWorld(found, rules)
+
+
+def alert_cells() -> list[Any]:
+    out = []
+    for endpoint in ALERT_ENDPOINTS:
+        for caller in CALLERS:
+            for target in TARGETS:
+                expected = (
+                    (401, UNAUTHORIZED) if caller in UNAUTHENTICATED else ALERTS_EXPECTED[target][endpoint][caller]
+                )
+                out.append(pytest.param(endpoint, caller, target, expected, id=f"{endpoint}-{caller}-{target}"))
+    return out
+
+
+@pytest.mark.parametrize(("endpoint", "caller", "target", "expected"), alert_cells())
+def test_alert_cell(
+    world: World, alert_world: AlertWorld, endpoint: str, caller: str, target: str, expected: Any
+) -> None:
+    token = world.tokens[caller]
+    alert = alert_world.alerts.get(target)
+    alert_id = alert["id"] if alert else MISSING_ID
+    if endpoint == "list_patient_alerts":
+        reply = world.client.get(f"/v1/patients/{world.patient_id(target)}/alerts", token=token)
+    elif endpoint == "acknowledge_alert":
+        reply = world.client.post(f"/v1/alerts/{alert_id}/acknowledge", token=token)
+    else:
+        reply = world.client.post(f"/v1/alerts/{alert_id}/resolve", {}, token=token)
+    if expected != OK:
+        assert (reply.status, reply.body) == expected, reply.text
+        return
+    assert alert is not None
+    if endpoint == "list_patient_alerts":
+        assert reply.status == 200, reply.text
+        assert [a["id"] for a in reply.body["alerts"]] == [alert["id"]]
+        assert reply.body["meta"] == {"page_size": 25, "has_more": False, "next_cursor": None}
+    elif endpoint == "acknowledge_alert":
+        assert reply.status == 200, reply.text
+        assert (reply.body["id"], reply.body["status"]) == (alert["id"], "acknowledged")
+    else:
+        assert (reply.status, reply.body) == (422, {"errors": {"resolution_note": ["can't be blank"]}})
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_alert_inbox_cell(world: World, alert_world: AlertWorld, caller: str) -> None:
+    reply = world.client.get("/v1/alerts", token=world.tokens[caller], query={"status": "all"})
+    if caller in UNAUTHENTICATED:
+        assert (reply.status, reply.body) == (401, UNAUTHORIZED)
+        return
+    labels = INBOX[caller]
+    if labels is None:
+        assert (reply.status, reply.body) == AF, reply.text
+        return
+    assert reply.status == 200, reply.text
+    assert [a["id"] for a in reply.body["alerts"]] == [alert_world.alerts[label]["id"] for label in labels]
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+@pytest.mark.parametrize("endpoint", RULE_ROUTES)
+def test_alert_rule_cell(world: World, alert_world: AlertWorld, endpoint: str, caller: str) -> None:
+    token = world.tokens[caller]
+    invalid = {
+        "alert_rule": {
+            "gauge_type": MATRIX_GAUGE,
+            "operator": "=",
+            "threshold": 1,
+            "consecutive_days": 1,
+            "priority": "high",
+        }
+    }
+    if endpoint == "list_alert_rules":
+        reply = world.client.get("/v1/alert_rules", token=token)
+    elif endpoint == "create_alert_rule":
+        reply = world.client.post("/v1/alert_rules", invalid, token=token)  # a valid one would change the world
+    else:
+        reply = world.client.delete(f"/v1/alert_rules/{MISSING_ID}", token=token)
+    if caller in UNAUTHENTICATED:
+        assert (reply.status, reply.body) == (401, UNAUTHORIZED)
+        return
+    expected = RULES_EXPECTED[endpoint][caller]
+    if expected != OK:
+        assert (reply.status, reply.body) == expected, reply.text
+    elif endpoint == "list_alert_rules":
+        clinic = "other" if caller == "other_clinic" else "own"
+        assert (reply.status, reply.body) == (200, {"alert_rules": [alert_world.rules[clinic]]})
+    else:
+        assert reply.status == 422, reply.text
+        assert reply.body == {"errors": {"alert_rule.operator": ["is not included in the list"]}}
+    # Another clinic's rule is not found, not forbidden, for its admin's peer.
+    if endpoint == "delete_alert_rule" and caller == "other_clinic":
+        own_rule = alert_world.rules["own"]["id"]
+        assert world.client.delete(f"/v1/alert_rules/{own_rule}", token=token).body == RULE_NF[1]

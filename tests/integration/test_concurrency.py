@@ -211,3 +211,67 @@ def test_containers_reserving_id_blocks_at_once_get_disjoint_blocks(urls: list[s
     blocks = [set(range(last - size + 1, last + 1)) for last in lasts]
     assert len(set().union(*blocks)) == 40 * size
     assert sorted(lasts) == [size * (i + 1) for i in range(40)]
+
+
+def test_20_concurrent_triggers_of_one_rule_make_one_alert_with_20_occurrences(urls: list[str], admin: dict) -> None:
+    """Each gauge fires the clinic rule; every request but one finds the rule's slot taken (or loses a race on
+    the alert) and counts an occurrence instead: one alert, whatever the interleaving, and every 201 counted."""
+    token = admin["token"]
+    rule = {"gauge_type": "anxiety", "operator": ">=", "threshold": 8, "consecutive_days": 1, "priority": "urgent"}
+    created = requests.post(
+        f"{urls[0]}/v1/alert_rules", json={"alert_rule": rule}, headers={"X-User-Token": token}, timeout=30
+    )
+    assert created.status_code == 201, created.text
+    pid = _create(urls[0], token).json()["id"]
+    gauges = [("POST", f"/v1/patients/{pid}/gauges", {"gauge": {"gauge_type": "anxiety", "value": 9}}, {})] * 20
+    responses = _race(urls, token, gauges)
+
+    assert [r.status_code for r in responses] == [201] * 20, [r.text for r in responses if r.status_code != 201]
+    listed = requests.get(
+        f"{urls[0]}/v1/patients/{pid}/alerts", params={"status": "all"}, headers={"X-User-Token": token}, timeout=30
+    ).json()["alerts"]
+    assert len(listed) == 1
+    (alert,) = listed
+    assert (alert["rule"], alert["priority"], alert["status"]) == (
+        f"alert_rule:{created.json()['alert_rule']['id']}",
+        "urgent",
+        "open",
+    )
+    assert alert["occurrences"] == 20
+    assert alert["trigger"]["id"] in {r.json()["id"] for r in responses}
+    inbox = requests.get(f"{urls[0]}/v1/alerts", headers={"X-User-Token": token}, timeout=30).json()["alerts"]
+    assert [a["id"] for a in inbox if a["patient_id"] == pid] == [alert["id"]]
+
+
+def test_20_concurrent_assessments_firing_one_rule_make_one_alert_with_20_occurrences(
+    urls: list[str], admin: dict
+) -> None:
+    """Each PHQ-9 answers item 9 with 1 (self_harm_risk, urgent). All 20 also race on the instrument's latest
+    entry; one retry loop re-reads both, so every request lands: 20 assessments, one alert, 20 occurrences."""
+    token = admin["token"]
+    pid = _create(urls[0], token).json()["id"]
+    answers = [0, 0, 0, 0, 0, 0, 0, 0, 1]
+    body = {"assessment": {"instrument": "phq9", "answers": answers}}
+    responses = _race(urls, token, [("POST", f"/v1/patients/{pid}/assessments", body, {})] * 20)
+
+    assert [r.status_code for r in responses] == [201] * 20, [r.text for r in responses if r.status_code != 201]
+    ids = {r.json()["id"] for r in responses}
+    assert len(ids) == 20
+    listed = requests.get(
+        f"{urls[0]}/v1/patients/{pid}/alerts", params={"status": "all"}, headers={"X-User-Token": token}, timeout=30
+    ).json()["alerts"]
+    assert [(a["rule"], a["priority"], a["status"], a["occurrences"]) for a in listed] == [
+        ("self_harm_risk", "urgent", "open", 20)
+    ]
+    assert listed[0]["trigger"]["type"] == "assessment" and listed[0]["trigger"]["id"] in ids
+    stored = requests.get(
+        f"{urls[0]}/v1/patients/{pid}/assessments",
+        params={"page_size": 100},
+        headers={"X-User-Token": token},
+        timeout=30,
+    ).json()["assessments"]
+    assert {a["id"] for a in stored} == ids
+    latest = requests.get(
+        f"{urls[0]}/v1/patients/{pid}/gauges/latest", headers={"X-User-Token": token}, timeout=30
+    ).json()["latest"]
+    assert [(e["gauge_type"], e["value"], e["previous_value"]) for e in latest] == [("phq9", 1, 1)]

@@ -129,6 +129,21 @@ def _assessment(assessment: Any) -> None:
     _in_the_past(assessment, "completed_at")
 
 
+def _alert_rule(rule: dict[str, Any]) -> None:
+    from clinic import alert_rules
+    from clinic.store import alerts as alert_store
+
+    # Instrument codes are reserved for assessments (their built-in rules), as for gauges.
+    if rule.get("gauge_type") in instruments.CODES:
+        rule["gauge_type"] = "mood"
+    # Stored data: a clinic has at most MAX_RULES rules; the demo clinic's are cleared before it fills up.
+    clinic_id = _demo["clinic_id"]
+    existing = alert_store.clinic_rules(clinic_id)
+    if len(existing) >= alert_rules.MAX_RULES - 1:
+        for old in existing:
+            alert_store.delete_rule(clinic_id, int(old["id"]))
+
+
 def _within_business_rules(case: Any) -> Any:
     query = case.query if isinstance(case.query, dict) else {}
     # Cursors are opaque server-issued tokens: any other string is rightly 422 (API.md, `cursor` malformed).
@@ -157,6 +172,8 @@ def _within_business_rules(case: Any) -> Any:
                 _gauge(gauge)
         if case.operation.path.endswith("/assessments") and case.method == "POST":
             _assessment(body.get("assessment"))
+        if case.operation.path == "/v1/alert_rules" and isinstance(body.get("alert_rule"), dict):
+            _alert_rule(body["alert_rule"])
     return case
 
 

@@ -304,6 +304,7 @@ def test_a_transaction_cancelled_by_throttling_is_503(
     with Stubber(settings.dynamodb()) as stub:
         stub.add_response("get_item", {"Item": item})
         stub.add_response("update_item", {"Attributes": {"next": {"N": "1000"}}})
+        stub.add_response("query", {"Items": [], "Count": 0, "ScannedCount": 0})  # the clinic's alert rules: none
         # The latest values of the batch's types (none yet).
         stub.add_response("batch_get_item", {"Responses": {settings.settings().table_name: []}, "UnprocessedKeys": {}})
         stub.add_client_error(

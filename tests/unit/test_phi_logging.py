@@ -11,6 +11,8 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -102,9 +104,24 @@ def test_no_canary_in_logs_metrics_audit_or_other_callers_bodies(
     own.append(
         call(admin, "POST", "/v1/patients", {"patient": {**patient, "address": address}}, **{"Idempotency-Key": "c"})
     )
+    # A clinic rule the canary gauge fires: its alert and its events must hold ids and priority only.
+    rule = {"gauge_type": "pain", "operator": ">=", "threshold": 3, "consecutive_days": 1, "priority": "urgent"}
+    assert call(admin, "POST", "/v1/alert_rules", {"alert_rule": rule}).status == 201
     gauge = {"gauge_type": "pain", "value": CANARIES["value"], "notes": CANARIES["notes"]}
     recorded = call(admin, "POST", f"/v1/patients/{pid}/gauges", {"gauge": gauge})
     assert recorded.status == 201
+    (alert,) = json.loads(call(admin, "GET", f"/v1/patients/{pid}/alerts").body)["alerts"]
+    own += [
+        call(admin, "GET", "/v1/alerts"),
+        call(admin, "POST", f"/v1/alerts/{alert['id']}/acknowledge"),
+        call(admin, "POST", f"/v1/alerts/{alert['id']}/resolve", {"resolution_note": INVALID["notes"][:1999]}),
+    ]
+    assert [r.status for r in own[-3:]] == [200, 200, 200]
+    # An assessment with the canary note that fires self_harm_risk: its alert and event hold no note, no answer.
+    assessment = {"instrument": "phq9", "answers": [0, 0, 0, 0, 0, 0, 0, 0, 1], "notes": CANARIES["notes"]}
+    assert call(admin, "POST", f"/v1/patients/{pid}/assessments", {"assessment": assessment}).status == 201
+    (urgent,) = json.loads(call(admin, "GET", f"/v1/patients/{pid}/alerts").body)["alerts"]
+    assert urgent["rule"] == "self_harm_risk"
     own += [
         call(admin, "GET", f"/v1/patients/{pid}"),
         call(admin, "GET", f"/v1/patients?search={CANARIES['last_name'][:8]}"),
@@ -154,9 +171,11 @@ def test_no_canary_in_logs_metrics_audit_or_other_callers_bodies(
         call(provider, "GET", f"/v1/patients/{pid}"),
         call(provider, "PUT", f"/v1/patients/{pid}", {"patient": invalid_patient}),
         call(provider, "GET", f"/v1/patients?search={CANARIES['last_name'][:6]}"),
+        call(stranger, "GET", "/v1/alerts"),
+        call(stranger, "POST", f"/v1/alerts/{alert['id']}/resolve", {"resolution_note": CANARIES["notes"]}),
         _http("GET", f"/v1/patients/{pid}", {"X-User-Token": "x" * 40}),
     ]
-    assert [r.status for r in others] == [404, 404, 404, 200, 201, 403, 403, 200, 401]
+    assert [r.status for r in others] == [404, 404, 404, 200, 201, 403, 403, 200, 200, 404, 401]
     assert json.loads(others[3].body)["patients"] == [] and json.loads(others[7].body)["patients"] == []
     # The stranger's create with the same Idempotency-Key is its own request, not a replay of the admin's.
     assert json.loads(others[4].body)["id"] != pid
@@ -166,6 +185,15 @@ def test_no_canary_in_logs_metrics_audit_or_other_callers_bodies(
         i for i in aws.scan(TableName=settings.settings().table_name)["Items"] if i["pk"]["S"].startswith("AUDIT#")
     ]
     assert audit_items  # the trail exists, so searching it means something
+    alert_items = [
+        i
+        for i in aws.scan(TableName=settings.settings().table_name)["Items"]
+        if i["pk"]["S"].split("#")[0] in ("ALERT", "OPENALERTS", "INBOX", "OUTBOX", "ALERTRULES")
+    ]
+    assert any(i["pk"]["S"] == f"ALERT#{alert['id']}" for i in alert_items)
+    assert any(i["pk"]["S"] == f"ALERT#{urgent['id']}" for i in alert_items)
+    published = Path(os.environ["LOCAL_EVENTS_FILE"]).read_text(encoding="utf-8")
+    assert f'"alert_id":{alert["id"]}' in published and f'"alert_id":{urgent["id"]}' in published
     outputs = {
         "powertools log": captured.getvalue(),
         # Every logger of the process but `responses`: moto's HTTP mock, logging this test's own client URLs.
@@ -181,6 +209,10 @@ def test_no_canary_in_logs_metrics_audit_or_other_callers_bodies(
         ),
         "error bodies": "\n".join(r.body.decode() for r in rejected),
         "audit trail": json.dumps(audit_items),
+        # The events published (locally: this file), and the alert items (but the clinician's own resolution note,
+        # which staff read back): ids, rule, priority, times.
+        "alert events": Path(os.environ["LOCAL_EVENTS_FILE"]).read_text(encoding="utf-8"),
+        "alert items": json.dumps([{k: v for k, v in i.items() if k != "resolution_note"} for i in alert_items]),
     }
     assert "ChangesRead" in stdio.out and '"message":"unhandled error"' not in captured.getvalue()
     assert "GET /v1/patients 200" in stdio.err

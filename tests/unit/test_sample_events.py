@@ -45,21 +45,21 @@ def gateway() -> LocalGateway:
 
 @pytest.fixture
 def demo(aws: Any) -> Iterator[dict[str, Any]]:
-    """local.seed's demo clinic in an empty table, plus gauge 1 of patient 1: the ids the events use."""
-    from clinic import assessments, gauges, store
+    """local.seed's demo clinic in an empty table (with gauge 1 of patient 1 and its alert), plus assessment 1 of
+    patient 1: the ids the events use."""
+    from clinic import assessments, store
     from clinic.access import Caller
-    from clinic.models import NewAssessment, NewGauge
+    from clinic.models import NewAssessment
 
     from local.seed import seed_demo
 
-    seeded = seed_demo(gauge_days=0)  # the events name gauge 1: the one recorded below
+    seeded = seed_demo(gauge_days=0)  # the events name gauge 1: the one that opened the demo alert
     assert seeded["clinic_id"] == sample_events.ADMIN["clinic_id"]
     assert seeded["users"]["admin"] == sample_events.ADMIN["user_id"]
     assert seeded["patient_ids"][0] == sample_events.PATIENT
+    assert seeded["alert_id"] == sample_events.ALERT
     admin = Caller(user_id=1, clinic_id=1, role="admin")
     patient = store.get_patient(sample_events.PATIENT)
-    recorded = gauges.record(admin, patient, [NewGauge(gauge_type="mood", value=4)])
-    assert recorded[0]["id"] == sample_events.GAUGE
     answered = assessments.record(admin, patient, NewAssessment(instrument="gad7", answers=[1] * 7))
     assert answered["id"] == sample_events.ASSESSMENT
     yield seeded
@@ -81,7 +81,7 @@ API_EXPECTATIONS: dict[str, tuple[int, Any]] = {
     "GetGaugeSummaryFunction.json": (200, lambda b: "summaries" in b and "complete_through" in b["meta"]),
     "GetLatestGaugesFunction.json": (
         200,
-        lambda b: [(e["gauge_type"], e["value"]) for e in b["latest"]] == [("gad7", 7), ("mood", 4)],
+        lambda b: [(e["gauge_type"], e["value"]) for e in b["latest"]] == [("gad7", 7), ("mood", 1)],
     ),
     "ListInstrumentsFunction.json": (200, lambda b: [i["code"] for i in b["instruments"]] == ["phq9", "gad7"]),
     "RecordAssessmentFunction.json": (201, lambda b: (b["total"], b["severity"]) == (4, "minimal")),
@@ -97,6 +97,19 @@ API_EXPECTATIONS: dict[str, tuple[int, Any]] = {
         200,
         lambda b: b == {"user": {"id": 1, "name": "Ada Admin", "role": "admin", "clinic_id": 1, "patient_id": None}},
     ),
+    "ListAlertsFunction.json": (200, lambda b: [(a["id"], a["priority"]) for a in b["alerts"]] == [(1, "urgent")]),
+    "ListPatientAlertsFunction.json": (
+        200,
+        lambda b: [a["trigger"] for a in b["alerts"]] == [{"type": "gauge", "id": 1}],
+    ),
+    "AcknowledgeAlertFunction.json": (200, lambda b: b["status"] == "acknowledged" and b["acknowledged_by"] == 1),
+    "ResolveAlertFunction.json": (
+        200,
+        lambda b: b["status"] == "resolved" and b["resolution_note"].startswith("Called"),
+    ),
+    "CreateAlertRuleFunction.json": (201, lambda b: b["alert_rule"]["gauge_type"] == "anxiety"),
+    "ListAlertRulesFunction.json": (200, lambda b: [r["id"] for r in b["alert_rules"]] == [1]),
+    "DeleteAlertRuleFunction.json": (204, lambda b: b is None),
     "ServeDocsFunction.json": (200, lambda b: "swagger-ui" in b),
     "ServeDocsFunction.openapi.json": (200, lambda b: b["info"]["title"] == "Patients API"),
 }
@@ -137,9 +150,10 @@ def test_scheduled_event_summarizes_the_recorded_gauge(demo: dict[str, Any], gat
     result = gateway.invoke("SummarizeGaugesFunction", _event("SummarizeGaugesFunction.json"))
     assert result["days_recomputed"] == 2  # the mood gauge's day, and the GAD-7 total's
     assert result["gauges_read"] >= 2
+    assert result["alert_events_published"] == 0  # the demo alert's request published its event itself
     summary = gateway.invoke("GetGaugeSummaryFunction", _event("GetGaugeSummaryFunction.json"))
     body = json.loads(summary["body"])
     assert [(s["gauge_type"], s["count"], s["last_value"]) for s in body["summaries"]] == [
         ("gad7", 1, 7),
-        ("mood", 1, 4),
+        ("mood", 1, 1),
     ]

@@ -41,6 +41,8 @@ class Action(Enum):
     READ_ASSESSMENTS = "read_assessments"
     RECORD_ASSESSMENT = "record_assessment"
     DELETE_ASSESSMENT = "delete_assessment"
+    # Alerts (issue 15) are for the care team: staff need READ; never a patient user (not in PATIENT_ACTIONS).
+    READ_ALERTS = "read_alerts"
     # On the clinic (routes without a path patient): checked by authorize.
     LIST_PATIENTS = "list"
     CREATE_PATIENT = "create"
@@ -61,6 +63,7 @@ _STAFF_NEEDS = {
     Action.READ_ASSESSMENTS: Action.READ,
     Action.RECORD_ASSESSMENT: Action.CHANGE,
     Action.DELETE_ASSESSMENT: Action.CHANGE,
+    Action.READ_ALERTS: Action.READ,
 }
 
 

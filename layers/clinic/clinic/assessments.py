@@ -7,11 +7,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from clinic import clock, cursors, ids, instruments, latest
+from clinic import alert_rules, alerts, clock, cursors, ids, instruments, latest
 from clinic.access import Caller, may_delete
 from clinic.errors import Forbidden, NotFound
 from clinic.gauges import source_of, time_range
 from clinic.store import assessments as store_assessments
+from clinic.store import latest as store_latest
 from clinic.store.items import AssessmentItem, GaugeItem
 
 if TYPE_CHECKING:
@@ -37,7 +38,8 @@ def present(a: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def record(caller: Caller, patient: Mapping[str, Any], new: NewAssessment) -> AssessmentItem:
-    """Scores the answers and stores the assessment with its total gauge and latest entry in one transaction."""
+    """Scores the answers and stores the assessment with its total gauge, latest entry, day mean and the alerts of
+    the built-in rules it fires, in one transaction (a 201 means the alert exists)."""
     instrument = instruments.INSTRUMENTS[new.instrument]
     now = clock.iso(clock.now())
     total = instrument.total(new.answers)
@@ -69,12 +71,37 @@ def record(caller: Caller, patient: Mapping[str, Any], new: NewAssessment) -> As
         "created_by": caller.user_id,
         "assessment_id": assessment_id,
     }
-    # Issue 15's alerts join this transaction here: `before[instrument.code]` is the instrument's latest entry
-    # as read for this very write (its newest total is the previous one, for `worsening`).
-    latest.record(
-        patient["id"], [gauge], lambda also, before: store_assessments.put_assessment(assessment, gauge, also)
+    # The built-in rules' alerts join the same transaction, planned on each attempt from what it read: the
+    # instrument's latest entry (the previous total, for `worsening`) and the rules' slots, in one BatchGetItem.
+    alerting = alerts.AlertWrite(
+        patient,
+        now,
+        alerts.assessment_watches(assessment),
+        lambda entries: alerts.assessment_triggers(
+            assessment, previous_total(patient["id"], gauge, entries.get(instrument.code))
+        ),
     )
+    means = alert_rules.day_mean_changes(patient, [gauge])
+    latest.record(
+        patient["id"],
+        [gauge],
+        lambda also: store_assessments.put_assessment(assessment, gauge, [*means, *also]),
+        alerting,
+    )
+    alerting.published()
     return assessment
+
+
+def previous_total(patient_id: int, total: Mapping[str, Any], entry: Mapping[str, Any] | None) -> int | None:
+    """The total of the patient's assessment of that instrument just before this one (None for the first): the
+    latest entry's newest when this one is newer (the usual case, no read), else one Query (back-dated)."""
+    newest = entry.get("newest") if entry else None
+    if newest is None:  # an instrument's totals are written with their latest entry: none means no total yet
+        return None
+    if (newest["recorded_at"], int(newest["id"])) < (total["recorded_at"], int(total["id"])):
+        return int(newest["value"])
+    before = store_latest.gauge_before(patient_id, total["gauge_type"], total["recorded_at"], int(total["id"]))
+    return int(before["value"]) if before else None
 
 
 def _find(patient: Mapping[str, Any], assessment_id: str) -> AssessmentItem:
@@ -90,16 +117,19 @@ def get(patient: Mapping[str, Any], assessment_id: str) -> dict[str, Any]:
 
 
 def delete(caller: Caller, patient: Mapping[str, Any], assessment_id: str) -> None:
-    """Removes an assessment and its total gauge in one transaction (the summary job then forgets the gauge)."""
+    """Removes an assessment and its total gauge, taking it out of its day's mean and latest entry, in one
+    transaction (the summary job then forgets the gauge). Its alerts stay: a clinician resolves them."""
     found = _find(patient, assessment_id)
     if not may_delete(caller, found):
         raise Forbidden
     deleted_at = clock.iso(clock.now())
+    total = {"gauge_type": found["instrument"], "value": found["total"], "recorded_at": found["completed_at"]}
+    means = alert_rules.day_mean_changes(patient, [total], sign=-1)  # its total leaves its day's mean
     if not latest.delete(
         patient["id"],
         found["instrument"],
         int(found["gauge_id"]),
-        lambda also: store_assessments.delete_assessment(found, deleted_at, also),
+        lambda also: store_assessments.delete_assessment(found, deleted_at, [*also, *means]),
     ):
         raise NotFound(NOT_FOUND)
 

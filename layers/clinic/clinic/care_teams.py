@@ -10,6 +10,7 @@ from typing import Any
 from clinic import ids, store
 from clinic.access import CARE_TEAM_ROLES, Action, Caller, may_manage_member, patient_for
 from clinic.errors import Forbidden, NotFound, StorageUnavailable, ValidationFailed
+from clinic.store import alerts as alert_store
 from clinic.store.items import PatientItem, UserItem
 
 MAX_MEMBERS = 20  # a name change rewrites every member's list entry in one transaction
@@ -39,7 +40,10 @@ def _change(caller: Caller, patient: PatientItem, member: Mapping[str, Any], pre
     """The patient as written: the write is conditioned on the version read, so nothing is read after it."""
     for attempt in range(8):
         try:
-            return store.set_care_team_member(patient, member["id"], member.get("supervisor_id"), present)
+            # The member's inbox follows the patient's unresolved alerts (their slots: one Query).
+            slots = alert_store.open_slots(patient["id"])
+            inbox = alert_store.member_entry_writes(patient["id"], member["id"], slots, present, patient["clinic_id"])
+            return store.set_care_team_member(patient, member["id"], member.get("supervisor_id"), present, inbox)
         except store.ConditionFailed:
             # Another change to this patient landed first: read it again and reapply.
             time.sleep(random.uniform(0, 0.02 * 2**attempt))

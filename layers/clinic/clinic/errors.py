@@ -81,6 +81,20 @@ class AssessmentTotalConflict(Conflict):
     message = "This gauge is an assessment's total; delete the assessment"
 
 
+class AlertNotFound(NotFound):
+    message = "Alert not found"
+
+
+class AlertRuleNotFound(NotFound):
+    message = "Alert rule not found"
+
+
+class AlertResolved(Conflict):
+    """A resolved alert is closed: it cannot be acknowledged or resolved again."""
+
+    message = "Alert is already resolved"
+
+
 class PreconditionFailed(ApiError):
     status = 412
     message = "Patient has been modified since it was read"

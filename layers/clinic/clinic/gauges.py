@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from clinic import clock, cursors, ids, instruments, latest, store
+from clinic import alert_rules, clock, cursors, ids, instruments, latest, store
 from clinic.access import Caller
 from clinic.errors import AssessmentTotalConflict, Forbidden, NotFound, ValidationFailed
 from clinic.store.items import GaugeItem
@@ -85,7 +85,7 @@ def _scale(gauge: NewGauge) -> tuple[float, float]:
 
 
 def record(caller: Caller, patient: Mapping[str, Any], new: list[NewGauge]) -> list[GaugeItem]:
-    """Stores the gauges all or nothing; `recorded_at` defaults to now."""
+    """Stores the gauges all or nothing, with the alerts they trigger; `recorded_at` defaults to now."""
     now = clock.iso(clock.now())
     gauges: list[GaugeItem] = [
         {
@@ -104,7 +104,8 @@ def record(caller: Caller, patient: Mapping[str, Any], new: list[NewGauge]) -> l
         }
         for g in new
     ]
-    latest.record(patient["id"], gauges, lambda also, _: store.put_gauges(gauges, also))
+    # With their latest entries, day means and the clinic rules' alerts, in one transaction when it fits.
+    alert_rules.store_gauges(patient, gauges)
     return gauges
 
 
@@ -174,7 +175,8 @@ def list_gauges(
 
 
 def delete(patient: Mapping[str, Any], gauge_id: str, by: Caller | None = None) -> None:
-    """Removes a gauge recorded by mistake; the summary job sees the deletion and recounts its day.
+    """Removes a gauge recorded by mistake, and takes it out of its day's mean and latest entry in the same
+    transaction; the summary job sees the deletion and recounts its day.
 
     `by`: the caller; a patient user may delete only what they recorded themselves (else 403 action).
     """
@@ -187,18 +189,22 @@ def delete(patient: Mapping[str, Any], gauge_id: str, by: Caller | None = None) 
     # refuses them), so such a gauge goes with its assessment.
     if gauge_type in instruments.CODES:
         raise AssessmentTotalConflict
-    if by is not None and by.is_patient:
-        # The by-id index holds keys only: one more read, for patient callers alone.
-        gauge = store.get_gauge(patient["id"], gauge_type, recorded_at, gid)
-        if gauge is None:
-            raise NotFound("Gauge not found")
-        if gauge.get("source") != "patient" or gauge.get("recorded_by") != by.user_id:
-            raise Forbidden
+    # The by-id index holds keys only: the gauge's value (which leaves its day's mean) is one more read.
+    gauge = store.get_gauge(patient["id"], gauge_type, recorded_at, gid)
+    if gauge is None:
+        raise NotFound("Gauge not found")
+    if (
+        by is not None
+        and by.is_patient
+        and (gauge.get("source") != "patient" or gauge.get("recorded_by") != by.user_id)
+    ):
+        raise Forbidden
     deleted_at = clock.iso(clock.now())
+    means = alert_rules.day_mean_changes(patient, [gauge], sign=-1)
     if not latest.delete(
         patient["id"],
         gauge_type,
         gid,
-        lambda also: store.delete_gauge(patient["id"], gauge_type, recorded_at, gid, deleted_at, also),
+        lambda also: store.delete_gauge(patient["id"], gauge_type, recorded_at, gid, deleted_at, [*also, *means]),
     ):
         raise NotFound("Gauge not found")

@@ -18,7 +18,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.logging import correlation_paths
 
 from clinic import request_body, store
-from clinic.access import Action
+from clinic.access import Action, Caller
 from clinic.errors import ApiError, BadRequest, InternalError, NotFound, StorageUnavailable, ValidationFailed
 from clinic.logger import logger
 from clinic.middleware import (
@@ -30,6 +30,7 @@ from clinic.middleware import (
     CallerBodyRule,
     ClinicGuard,
     IdempotencyKey,
+    ResourceGuard,
 )
 from clinic.openapi import SECURITY_SCHEMES, TITLE, VERSION
 from clinic.settings import settings
@@ -61,6 +62,7 @@ def api(
     clinic: Action | None = None,
     body_rule: BodyRule | None = None,
     public: bool = False,
+    guard: Callable[[Caller, str], Any] | None = None,
 ) -> APIGatewayRestResolver:
     """A resolver with the contract's request pipeline (clinic.middleware) and error bodies.
 
@@ -70,7 +72,9 @@ def api(
     patient ids the response returns (`id`, `patients[].id`), recorded in the audit trail. `clinic`: a
     clinic-level action (listing, creating patients) the caller's role must be allowed before validation.
     `body_rule`: errors of the body that depend on the caller, reported with its validation errors.
-    `public`: the route has no authorizer (the template's `Authorizer: NONE`), so no caller.
+    `public`: the route has no authorizer (the template's `Authorizer: NONE`), so no caller. `guard`: for
+    routes whose path names something else than a patient (an alert), loads it and checks the caller's access
+    from the path parameter before validation, as `patient` does (its result: `clinic.middleware.guarded`).
     """
     # Validation is Powertools' own middleware, placed by us: Powertools would run it before every other one.
     app = APIGatewayRestResolver(enable_validation=False, json_body_deserializer=request_body.parse_json)
@@ -86,6 +90,7 @@ def api(
             BodyChecks(),
             *([ClinicGuard(clinic)] if clinic is not None else []),
             *([AccessGuard(patient, path_parameter)] if patient is not None else []),
+            *([ResourceGuard(guard, path_parameter)] if guard is not None else []),
             *([AuditTrail(patient, audit_ids)] if audited else []),
             *([IdempotencyKey()] if idempotent else []),
             validation,

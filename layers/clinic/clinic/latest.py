@@ -4,13 +4,17 @@ gauge write and deletion (single gauges, batches, assessment totals), so `GET ..
 The rules are pure functions of the entry read and the gauges written or deleted (`after_write`,
 `after_delete`, `top_two`); `record` and `delete` put them in the same transaction as the gauges, conditional
 on the entry's version, and retry on a conflict. Gauges are ordered by (recorded_at, id), as their sort key.
+`record` is also the one retry loop of a gauge's or an assessment's write: the alerts it triggers (`Joined`,
+clinic.alerts) are planned afresh on every attempt from what that attempt read, in the same transaction.
 """
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from clinic import store
 from clinic.errors import StorageUnavailable
@@ -19,14 +23,29 @@ from clinic.store import latest as store_latest
 # A transaction holds at most 100 items: a batch whose gauges and entries do not fit writes its gauges first,
 # then refreshes its types' entries from the gauges themselves (idempotent; the summary job repeats it).
 TRANSACTION_LIMIT = 100
-# Conflicts come from concurrent writes of one patient's same type: rare, and each retry reads afresh.
-MAX_ATTEMPTS = 8
+# Conflicts come from concurrent writes of one patient's same type, or triggers of one alert rule: each retry
+# reads afresh and at least one of the racing writes lands per round, so 20 at once all land well within this.
+MAX_ATTEMPTS = 30
 
 Ref = Mapping[str, Any]
 Entry = Mapping[str, Any]
-# Writes the gauges with the entries' writes (`also`) in one transaction; receives the entries it was computed
-# from (the alerts of issue 15 read an instrument's previous total there). Raises store.ConditionFailed.
-Write = Callable[[list[dict[str, Any]], Mapping[str, Entry]], None]
+# Writes the gauges with `also` (the entries' writes, then the joined items) in one transaction. Raises
+# store.ConditionFailed only when one of `also` failed (a conflict: read again and retry).
+Write = Callable[[list[dict[str, Any]]], None]
+
+
+class Joined(Protocol):
+    """Items written in the same transaction as the gauges and their entries (clinic.alerts.AlertWrite),
+    planned on every attempt from the entries and the items of `keys()` read with them (one BatchGetItem)."""
+
+    def keys(self) -> list[tuple[str, str]]: ...
+
+    def items(self, entries: Mapping[str, Entry], read: Mapping[tuple[str, str], dict[str, Any]]) -> list[dict]: ...
+
+
+def pause(attempt: int) -> None:
+    """Jittered exponential backoff between attempts of a lost race, so racing writers spread out."""
+    time.sleep(random.uniform(0, min(0.01 * 2**attempt, 0.2)))
 
 
 def _order(ref: Ref) -> tuple[str, int]:
@@ -68,32 +87,35 @@ def _version(entry: Entry | None) -> int:
     return int(entry["version"]) if entry else 0
 
 
-def record(patient_id: int, gauges: Sequence[Mapping[str, Any]], write: Write) -> None:
-    """Stores gauges through `write` with their types' entries in the same transaction (when they fit)."""
+def record(patient_id: int, gauges: Sequence[Mapping[str, Any]], write: Write, joined: Joined | None = None) -> None:
+    """Stores gauges through `write` with their types' entries (when they fit) and `joined`'s items, in one
+    transaction, retried as a whole (bounded) when the entries or the joined items moved meanwhile."""
     by_type: dict[str, list[Mapping[str, Any]]] = {}
     for gauge in gauges:
         by_type.setdefault(gauge["gauge_type"], []).append(gauge)
     if len(gauges) + len(by_type) > TRANSACTION_LIMIT:
-        write([], {})
+        write([])
         refresh(patient_id, list(by_type))
         return
-    for _ in range(MAX_ATTEMPTS):
-        entries = store_latest.entries_of(patient_id, list(by_type))
+    for attempt in range(MAX_ATTEMPTS):
+        entries, read = store_latest.entries_with(patient_id, list(by_type), joined.keys() if joined else [])
         also = [
             store_latest.entry_write(patient_id, t, after_write(entries.get(t), of_type), _version(entries.get(t)))
             for t, of_type in by_type.items()
         ]
+        if joined is not None:
+            also += joined.items(entries, read)
         try:
-            write(also, entries)
+            write(also)
             return
         except store.ConditionFailed:
-            continue
+            pause(attempt)
     raise StorageUnavailable
 
 
 def delete(patient_id: int, gauge_type: str, gauge_id: int, write: Callable[[list[dict[str, Any]]], bool]) -> bool:
     """Deletes a gauge through `write` (False: the gauge is gone) with its type's entry in the same transaction."""
-    for _ in range(MAX_ATTEMPTS):
+    for attempt in range(MAX_ATTEMPTS):
         entry = store_latest.entries_of(patient_id, [gauge_type]).get(gauge_type)
         held = entry is None or any(int(r["id"]) == gauge_id for r in _refs(entry))
         newest = store_latest.newest_gauges(patient_id, gauge_type, 3) if held else []
@@ -101,7 +123,7 @@ def delete(patient_id: int, gauge_type: str, gauge_id: int, write: Callable[[lis
         try:
             return write([store_latest.entry_write(patient_id, gauge_type, new, _version(entry))])
         except store.ConditionFailed:
-            continue
+            pause(attempt)
     raise StorageUnavailable
 
 

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 # Keys of the resolver's context (Powertools' own keys start with "_").
 CALLER = "caller"
 PATIENT = "patient"
+GUARDED = "guarded"
 
 # A check of the body that depends on who sends it (a patient user may change only some fields): the
 # caller and the parsed body -> Rails-style errors, reported together with the body's validation errors.
@@ -46,6 +47,11 @@ def guarded_patient(app: APIGatewayRestResolver) -> dict[str, Any]:
     """The patient the request is about, already checked by the access policy (by `AccessGuard`)."""
     patient: dict[str, Any] = app.context[PATIENT]
     return patient
+
+
+def guarded(app: APIGatewayRestResolver) -> Any:
+    """What the route's guard loaded and checked from its path (an alert with its patient), by `ResourceGuard`."""
+    return app.context[GUARDED]
 
 
 def route_of(app: APIGatewayRestResolver) -> str:
@@ -94,6 +100,22 @@ class AccessGuard(BaseMiddlewareHandler[APIGatewayRestResolver]):
     def handler(self, app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
         patient_id = (app.current_event.path_parameters or {}).get(self.path_parameter) or ""
         app.append_context(**{PATIENT: patient_for(caller(app), patient_id, self.action)})
+        return next_middleware(app)
+
+
+class ResourceGuard(BaseMiddlewareHandler[APIGatewayRestResolver]):
+    """For routes whose path names something else than a patient (an alert): `load` finds it and checks the
+    caller's access from the path parameter, raising the contract's 404/403, before validation as
+    `AccessGuard` does for a patient. What it returns is `guarded(app)`."""
+
+    def __init__(self, load: Callable[[Caller, str], Any], path_parameter: str = "id") -> None:
+        super().__init__()
+        self.load = load
+        self.path_parameter = path_parameter
+
+    def handler(self, app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
+        value = (app.current_event.path_parameters or {}).get(self.path_parameter) or ""
+        app.append_context(**{GUARDED: self.load(caller(app), value)})
         return next_middleware(app)
 
 

@@ -400,8 +400,9 @@ class CreateInvitationRequest(_Envelope):
         return data
 
 
-def _code(value: str) -> str:
-    # Blank is a missing code; any other text is looked up as it is (an unknown code is 404, not 422).
+def _not_blank(value: str) -> str:
+    # A blank invitation code is a missing one (any other text is looked up as it is: an unknown code is 404,
+    # not 422); a blank resolution note is a missing note.
     if not value.strip():
         raise fail(BLANK)
     return value
@@ -409,7 +410,7 @@ def _code(value: str) -> str:
 
 class RedeemInvitationRequest(_Envelope):
     # The document states the blank rule (one non-space character), for the OpenAPI document only.
-    code: Annotated[StrictStr, AfterValidator(_code), Field(json_schema_extra={"minLength": 1, "pattern": r"\S"})]
+    code: Annotated[StrictStr, AfterValidator(_not_blank), Field(json_schema_extra={"minLength": 1, "pattern": r"\S"})]
 
 
 # ---- query parameters ----
@@ -452,3 +453,42 @@ Cursor = Annotated[
 DateQuery = Annotated[str | None, Query(json_schema_extra={"format": "date"})]
 GaugeTypeQuery = Annotated[GaugeType | None, Query()]
 Order = Annotated[Literal["desc", "asc"], Query()]  # by time: newest first, or oldest first
+
+
+# ---- alerts ----
+
+AlertPriority = Literal["urgent", "high", "normal"]
+Threshold = Annotated[float, Strict(), Field(allow_inf_nan=False, ge=-NUMBER_LIMIT, le=NUMBER_LIMIT)]
+
+
+def _whole(value: Any) -> Any:
+    # JSON (and the OpenAPI document's `integer`) does not tell 6 from 6.0: a whole number is accepted either way.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+class NewAlertRule(_Strict):
+    # Instrument totals have the built-in rules (evaluated with their assessment, without reading the
+    # clinic's rules): a clinic rule watches the gauges recorded directly.
+    gauge_type: NewGaugeType
+    operator: Literal[">=", "<="]
+    threshold: Threshold
+    consecutive_days: Annotated[StrictInt, Field(ge=1, le=14), BeforeValidator(_whole)]
+    priority: AlertPriority
+
+
+class AlertRuleRequest(_Envelope):
+    alert_rule: NewAlertRule
+
+
+ResolutionNote = Annotated[
+    StrictStr,
+    Field(max_length=2000, json_schema_extra={"minLength": 1, "pattern": NOTES_PATTERN}),
+    AfterValidator(_not_blank),
+    AfterValidator(free_text),
+]
+
+
+class AlertResolution(_Envelope):
+    """`POST /v1/alerts/{id}/resolve`: what the clinician did, required."""
+
+    resolution_note: ResolutionNote

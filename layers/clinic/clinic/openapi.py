@@ -10,6 +10,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from clinic.errors import (
+    AlertNotFound,
+    AlertResolved,
+    AlertRuleNotFound,
     ApiError,
     AssessmentTotalConflict,
     BadRequest,
@@ -321,6 +324,8 @@ PATH_PARAMETERS = {
     "user_id": "The care team member's user id.",
     "gauge_id": "The gauge's id.",
     "assessment_id": "The assessment's id.",
+    "alert_id": "The alert's id (a positive integer; anything else is 404).",
+    "rule_id": "The clinic rule's id (a positive integer; anything else is 404).",
     "asset": "A Swagger UI file: swagger-ui-bundle.js, swagger-ui.css or swagger-initializer.js.",
 }
 _JSON = "application/json"
@@ -402,3 +407,67 @@ def docs_operation(summary: str, *content_types: str) -> dict[str, Any]:
     if content_types != ("application/json",) and "text/html" not in content_types:
         responses[404] = _error(404, ("No such asset.", NotFound))
     return {"summary": summary, "tags": ["documentation"], "responses": responses}
+
+
+# ---- alerts ----
+
+
+ALERT_NOT_FOUND = (
+    "The alert does not exist, belongs to another clinic, or is about a patient out of the caller's reach.",
+    AlertNotFound,
+)
+RULE_NOT_FOUND = ("The rule does not exist or belongs to another clinic.", AlertRuleNotFound)
+ALERT_RESOLVED = ("The alert is already resolved: it cannot change.", AlertResolved)
+
+
+class AlertTrigger(_Out):
+    type: Literal["assessment", "gauge"]
+    id: int = Field(ge=1)
+
+
+class Alert(_Out):
+    """An alert for the care team; `rule` is a built-in rule's name or `alert_rule:<id>`."""
+
+    id: int = Field(ge=1, examples=[31])
+    patient_id: int = Field(ge=1, examples=[1049])
+    rule: str = Field(examples=["self_harm_risk", "alert_rule:12"])
+    priority: Literal["urgent", "high", "normal"]
+    status: Literal["open", "acknowledged", "resolved"]
+    trigger: AlertTrigger
+    occurrences: int = Field(ge=1, description="How many triggers this alert has had while unresolved.")
+    opened_at: str = _timestamp()
+    last_triggered_at: str = _timestamp()
+    acknowledged_at: str | None = _timestamp()
+    acknowledged_by: int | None
+    resolved_at: str | None = _timestamp()
+    resolved_by: int | None
+    resolution_note: str | None
+
+
+class AlertPageMeta(_Out):
+    page_size: int = Field(ge=1)
+    has_more: bool
+    next_cursor: str | None = Field(description="Pass as `cursor` to continue after this page; opaque.")
+
+
+class AlertList(_Out):
+    alerts: list[Alert]
+    meta: AlertPageMeta
+
+
+class AlertRule(_Out):
+    id: int = Field(ge=1, examples=[12])
+    gauge_type: str = Field(examples=["anxiety"])
+    operator: Literal[">=", "<="]
+    threshold: float = Field(examples=[8])
+    consecutive_days: int = Field(ge=1, le=14, examples=[3])
+    priority: Literal["urgent", "high", "normal"]
+    created_at: str = _timestamp()
+
+
+class AlertRuleOut(_Out):
+    alert_rule: AlertRule
+
+
+class AlertRuleList(_Out):
+    alert_rules: list[AlertRule]

@@ -21,6 +21,7 @@ from clinic import clock, latest, store
 from clinic.errors import ValidationFailed
 from clinic.gauges import day_bounds, local_day, parse_range, shift, zone
 from clinic.logger import logger
+from clinic.store import alerts as alert_store
 from clinic.store.items import PatientItem, SetAsideItem
 
 JOB = "gauge-summaries"
@@ -133,7 +134,10 @@ class Run:
             else:
                 empty.append((day.isoformat(), gauge_type))
         # Not inside `item`: a failed write is the storage's failure, and the run must stop before its checkpoint.
-        store.put_day_summaries(patient["id"], written, empty)
+        # The clinic rules' day means are set to the same sums: what repairs a batch whose day means were
+        # written after its gauges, a deletion, and a time zone change.
+        means = alert_store.day_mean_writes(patient["id"], written, empty)
+        store.put_day_summaries(patient["id"], written, empty, means)
         self.days_recomputed += len(days)
         # The latest values of the same types, re-derived from the gauges: repairs a full batch whose entries were
         # not written after its gauges (a crash between the two writes), within one schedule.

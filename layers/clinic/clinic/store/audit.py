@@ -22,7 +22,7 @@ def put_audit_events(events: Sequence[AuditEvent], expires_at: int) -> None:
     if len(items) == 1:
         table.put(items[0])
     elif items:
-        table.batch_write([{"PutRequest": {"Item": table.encode_item(i)}} for i in items])
+        table.batch_write([table.put_request(i) for i in items])
 
 
 def audit_events(patient_id: int, *, since: str | None = None, newest_first: bool = False) -> Iterator[AuditEvent]:

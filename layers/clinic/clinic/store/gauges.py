@@ -65,7 +65,7 @@ def import_gauges(gauges: Sequence[Mapping[str, Any]], write: Any = None) -> Non
     Never for requests: a request's batch goes through put_gauges. `write` (default batch_write) receives
     the PutRequests.
     """
-    (write or table.batch_write)([{"PutRequest": {"Item": table.encode_item(gauge_item(g))}} for g in gauges])
+    (write or table.batch_write)([table.put_request(gauge_item(g)) for g in gauges])
 
 
 def query_gauges(

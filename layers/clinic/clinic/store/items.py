@@ -51,6 +51,7 @@ class PatientItem(TypedDict):
     created_at: str
     updated_at: str
     version: int  # the ETag; every change adds 1
+    alert_epoch: NotRequired[int]  # moved by every alert write that read the care team (store.alerts)
 
 
 class ListEntry(TypedDict):

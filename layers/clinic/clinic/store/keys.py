@@ -262,6 +262,66 @@ def set_aside(job: str, source: tuple[str, str] | None = None) -> Key:
     return Key(f"SETASIDE#{job}", f"{source[0]}|{source[1]}" if source else "")
 
 
+# ---- alerts ----
+
+
+PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2}  # the inbox's order: urgent first
+
+
+def alert(alert_id: int) -> Key:
+    return Key(f"ALERT#{alert_id}", "ALERT")
+
+
+def is_alert(key: tuple[str, str]) -> bool:
+    return key[1] == "ALERT"
+
+
+def open_alert(patient_id: int, rule: str = "") -> Key:
+    """A patient's slot for one rule's unresolved alert (without a rule: the patient's partition of them)."""
+    return Key(f"OPENALERTS#{patient_id}", rule)
+
+
+def _inbox(owner: str, owner_id: int, state: str) -> str:
+    return f"INBOX#{owner}#{owner_id}#{state}"
+
+
+def clinic_inbox(clinic_id: int, state: str) -> str:
+    """Inbox entries of a clinic's alerts; `state` open (open and acknowledged) or resolved."""
+    return _inbox("CLINIC", clinic_id, state)
+
+
+def user_inbox(user_id: int, state: str) -> str:
+    """Inbox entries of the alerts of a care-team member's patients."""
+    return _inbox("USER", user_id, state)
+
+
+def patient_inbox(patient_id: int, state: str) -> str:
+    """Inbox entries of one patient's alerts."""
+    return _inbox("PATIENT", patient_id, state)
+
+
+def inbox_sk(priority: str, opened_at: str = "", alert_id: int | None = None) -> str:
+    """Urgent first, then oldest first, then by id: the inbox's order is the sort key's (with only a priority:
+    the prefix of that priority's entries)."""
+    rank = f"{PRIORITY_RANK[priority]}#"
+    return rank if alert_id is None else f"{rank}{opened_at}#{_id12(alert_id)}"
+
+
+def alert_rule(clinic_id: int, rule_id: int | None = None) -> Key:
+    """A clinic's alert rule (without an id: the clinic's partition of them)."""
+    return Key(f"ALERTRULES#{clinic_id}", _id12(rule_id) if rule_id is not None else "")
+
+
+def day_mean(patient_id: int, gauge_type: str, day: str = "") -> Key:
+    """A type's sum and count of gauges on one local day (without a day: the type's partition of them)."""
+    return Key(f"DAYMEAN#{patient_id}#{gauge_type}", day)
+
+
+def outbox(shard: int, at: str = "", alert_id: int = 0, event: str = "") -> Key:
+    """An alert event not yet published (without a time: the shard's partition)."""
+    return Key(f"OUTBOX#{shard}", f"{at}#{_id12(alert_id)}#{event}" if at else "")
+
+
 # ---- idempotency records and the audit trail ----
 
 

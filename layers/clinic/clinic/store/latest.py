@@ -27,8 +27,24 @@ def latest_entries(patient_id: int) -> list[LatestEntry]:
 
 def entries_of(patient_id: int, gauge_types: Sequence[str]) -> dict[str, LatestEntry]:
     """The entries of some types (consistent reads, one BatchGetItem per 100 types)."""
-    items = table.batch_get([keys.latest(patient_id, t) for t in dict.fromkeys(gauge_types)])
-    return {e["gauge_type"]: e for e in map(_entry, items)}
+    return entries_with(patient_id, gauge_types, [])[0]
+
+
+def entries_with(
+    patient_id: int, gauge_types: Sequence[str], others: Sequence[tuple[str, str]]
+) -> tuple[dict[str, LatestEntry], dict[tuple[str, str], dict[str, Any]]]:
+    """The entries of some types and the items of other keys (a write's alert slots), in the same consistent
+    BatchGetItem: by type, and by (pk, sk)."""
+    partition = keys.latest(patient_id).pk
+    entries: dict[str, LatestEntry] = {}
+    read: dict[tuple[str, str], dict[str, Any]] = {}
+    wanted = [keys.latest(patient_id, t) for t in dict.fromkeys(gauge_types)]
+    for item in table.batch_get([*wanted, *dict.fromkeys(others)]):
+        if item["pk"] == partition:
+            entries[item["sk"]] = _entry(item)
+        else:
+            read[(item["pk"], item["sk"])] = item
+    return entries, read
 
 
 def _entry(item: dict[str, Any]) -> LatestEntry:
@@ -50,6 +66,19 @@ def newest_gauges(patient_id: int, gauge_type: str, limit: int) -> list[GaugeRef
         projection=REF_FIELDS,
     )
     return [cast(GaugeRef, row) for row in itertools.islice(rows, limit)]
+
+
+def gauge_before(patient_id: int, gauge_type: str, recorded_at: str, gauge_id: int) -> GaugeRef | None:
+    """The type's gauge just before (recorded_at, id), as entries keep it: one consistent Query, Limit 1."""
+    rows = table.query(
+        keys.Partition(keys.gauge_partition(patient_id, gauge_type)),
+        after=keys.gauge_sk(recorded_at, gauge_id),
+        forward=False,
+        limit=1,
+        consistent=True,
+        projection=REF_FIELDS,
+    )
+    return cast(GaugeRef | None, next(rows, None))
 
 
 def entry_write(patient_id: int, gauge_type: str, entry: Mapping[str, Any] | None, version: int) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from clinic.store.gauges import REZONED
 from clinic.store.items import ListEntry, PatientItem
 
 LISTED_FIELDS = frozenset({"first_name", "last_name", "active"})
-_PATIENT_META = ("pk", "sk", "email_pk")
+_PATIENT_META = ("pk", "sk", "email_pk")  # alert_epoch stays: the care-team write conditions on it
 
 
 def namekey(patient: Mapping[str, Any]) -> str:
@@ -80,13 +80,14 @@ def import_patients(patients: Sequence[Mapping[str, Any]], write: Any = None) ->
     """
     writes = []
     for patient in patients:
-        writes.append({"PutRequest": {"Item": table.encode_item(_patient_item(patient))}})
-        writes += [{"PutRequest": {"Item": table.encode_item(e)}} for e in _list_entries(patient)]
+        writes.append(table.put_request(_patient_item(patient)))
+        writes += [table.put_request(e) for e in _list_entries(patient)]
     (write or table.batch_write)(writes)
     return len(writes)
 
 
-def _patient(item: dict[str, Any]) -> PatientItem:
+def patient_from(item: dict[str, Any]) -> PatientItem:
+    """A patient as the domain reads it: the item read, its keys and index attribute dropped."""
     for attribute in _PATIENT_META:
         item.pop(attribute, None)
     return cast(PatientItem, item)
@@ -98,12 +99,12 @@ def patient_key(patient_id: int) -> tuple[str, str]:
 
 def get_patient(patient_id: int) -> PatientItem | None:
     item = table.get(keys.patient(patient_id), consistent=True)
-    return _patient(item) if item is not None else None
+    return patient_from(item) if item is not None else None
 
 
 def get_patients(patient_ids: Sequence[int]) -> dict[int, PatientItem]:
     items = table.batch_get([keys.patient(pid) for pid in dict.fromkeys(patient_ids)])
-    return {p["id"]: p for p in map(_patient, items)}
+    return {p["id"]: p for p in map(patient_from, items)}
 
 
 def update_patient(
@@ -152,7 +153,7 @@ def update_patient(
     rezoned = "time_zone" in changes and changes["time_zone"] != (current.get("time_zone") or "UTC")
     if not relisted and not rezoned:
         updated = table.update(key, expression, condition=condition, names=names, values=values, returning="ALL_NEW")
-        return _patient(updated)
+        return patient_from(updated)
 
     writes = [
         table.update_action(key, expression, condition=condition, names=names, values=values),
@@ -169,17 +170,24 @@ def update_patient(
         }
         writes.append(table.put_action(marker))
     table.transact(writes)
-    return get_patient(current["id"]) or _patient({**current, **changes})
+    return get_patient(current["id"]) or patient_from({**current, **changes})
 
 
-def set_care_team_member(current: PatientItem, user_id: int, supervisor_id: int | None, present: bool) -> PatientItem:
+def set_care_team_member(
+    current: PatientItem,
+    user_id: int,
+    supervisor_id: int | None,
+    present: bool,
+    extra: Sequence[dict[str, Any]] = (),
+) -> PatientItem:
     """Adds or removes one member (map key: user id, value: the member's supervisor or 0); returns the
     patient as written.
 
     Conditioned on the version that was read, because the member's list entry is derived from the
-    name and status of that version; the caller retries on ConditionFailed. That condition is also why
-    the patient written is `current` with the new team and the next version, with no read after the write
-    (a transaction returns no item).
+    name and status of that version, and on the `alert_epoch` that was read, because `extra` (the member's
+    inbox entries of the patient's unresolved alerts, store.alerts) is derived from the alerts open then;
+    the caller retries on ConditionFailed. Those conditions are also why the patient written is `current`
+    with the new team and the next version, with no read after the write (a transaction returns no item).
     """
     team = dict(current.get("care_team") or {})
     values: dict[str, Any] = {":one": 1, ":expected": current["version"]}
@@ -190,15 +198,19 @@ def set_care_team_member(current: PatientItem, user_id: int, supervisor_id: int 
     else:
         team.pop(str(user_id), None)
         expression = "REMOVE care_team.#member ADD #version :one"
+    epoch = current.get("alert_epoch")
+    if epoch is not None:
+        values[":epoch"] = epoch
     update = table.update_action(
         keys.patient(current["id"]),
         expression,
-        condition="#version = :expected",
-        names={"#member": str(user_id), "#version": "version"},
+        condition="#version = :expected AND "
+        + ("#epoch = :epoch" if epoch is not None else "attribute_not_exists(#epoch)"),
+        names={"#member": str(user_id), "#version": "version", "#epoch": "alert_epoch"},
         values=values,
     )
     written: PatientItem = {**current, "care_team": team, "version": current["version"] + 1}
-    table.transact([update, *_entry_writes(current, written)])
+    table.transact([update, *_entry_writes(current, written), *extra])
     return written
 
 

@@ -17,22 +17,18 @@ from clinic.store.items import CheckpointItem, DaySummaryItem, SetAsideItem
 
 
 def put_day_summaries(
-    patient_id: int, summaries: Sequence[Mapping[str, Any]], empty: Sequence[tuple[str, str]]
+    patient_id: int,
+    summaries: Sequence[Mapping[str, Any]],
+    empty: Sequence[tuple[str, str]],
+    extra: Sequence[dict[str, Any]] = (),
 ) -> None:
-    """Writes recomputed days and removes days left with no gauge (idempotent: plain puts and deletes)."""
+    """Writes recomputed days and removes days left with no gauge (idempotent: plain puts and deletes), with
+    `extra` write requests of the same days (the clinic rules' day means, store.alerts)."""
     writes = [
-        {
-            "PutRequest": {
-                "Item": table.encode_item({**s, **keys.day_summary(patient_id, s["day"], s["gauge_type"])._asdict()})
-            }
-        }
-        for s in summaries
+        table.put_request({**s, **keys.day_summary(patient_id, s["day"], s["gauge_type"])._asdict()}) for s in summaries
     ]
-    writes += [
-        {"DeleteRequest": {"Key": table.encode_key(keys.day_summary(patient_id, day, gauge_type))}}
-        for day, gauge_type in empty
-    ]
-    table.batch_write(writes)
+    writes += [table.delete_request(keys.day_summary(patient_id, day, gauge_type)) for day, gauge_type in empty]
+    table.batch_write([*writes, *extra])
 
 
 def day_summaries(patient_id: int, first_day: str, last_day: str) -> Iterator[DaySummaryItem]:

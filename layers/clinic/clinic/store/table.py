@@ -277,6 +277,16 @@ def landed(key: tuple[str, str], created_at: str) -> bool:
     return item is not None and item.get("created_at") == created_at
 
 
+def put_request(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A PutRequest of `batch_write`."""
+    return {"PutRequest": {"Item": encode_item(item)}}
+
+
+def delete_request(key: tuple[str, str]) -> dict[str, Any]:
+    """A DeleteRequest of `batch_write`."""
+    return {"DeleteRequest": {"Key": encode_key(key)}}
+
+
 def batch_write(writes: Sequence[dict[str, Any]]) -> None:
     """BatchWriteItem (PutRequests, DeleteRequests) in chunks of 25, retrying unprocessed items; not all or
     nothing, so only for idempotent writes."""
