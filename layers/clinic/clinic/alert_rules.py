@@ -20,7 +20,7 @@ from clinic import alerts, care_teams, clock, gauges, ids, latest, store
 from clinic.access import Caller
 from clinic.errors import AlertRuleNotFound, Forbidden, ValidationFailed
 from clinic.store import alerts as alert_store
-from clinic.store.items import GaugeItem
+from clinic.store.items import AlertRuleItem, GaugeItem
 
 if TYPE_CHECKING:
     from clinic.models import NewAlertRule
@@ -51,11 +51,11 @@ def require_admin(caller: Caller, _path_value: str = "") -> None:
         raise Forbidden
 
 
-def create(caller: Caller, new: NewAlertRule) -> dict[str, Any]:
+def create(caller: Caller, new: NewAlertRule) -> AlertRuleItem:
     require_admin(caller)
     if len(alert_store.clinic_rules(caller.clinic_id)) >= MAX_RULES:
         raise ValidationFailed({"alert_rule": [f"cannot be added: a clinic has at most {MAX_RULES} rules"]})
-    rule = {
+    rule: AlertRuleItem = {
         "id": ids.next_id("alert_rule"),
         "clinic_id": caller.clinic_id,
         "gauge_type": new.gauge_type,
@@ -166,7 +166,7 @@ def _meets(
     return alerts.meets(rule["operator"], float(rule["threshold"]), total + added_total, count + added_count)
 
 
-def rules_for(clinic_id: int, gauge_types: set[str]) -> list[dict[str, Any]]:
+def rules_for(clinic_id: int, gauge_types: set[str]) -> list[AlertRuleItem]:
     """The clinic's rules on these gauge types (one Query of the clinic's few rules)."""
     return [r for r in alert_store.clinic_rules(clinic_id) if r["gauge_type"] in gauge_types]
 

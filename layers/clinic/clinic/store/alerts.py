@@ -9,11 +9,11 @@ transaction that records the trigger, so a request that succeeded never leaves a
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from clinic.store import keys, table
 from clinic.store.errors import ConditionFailed
-from clinic.store.items import PatientItem
+from clinic.store.items import AlertItem, AlertRuleItem, InboxEntry, OpenSlot, OutboxEvent, PatientItem
 from clinic.store.keys import clinic_inbox as clinic_inbox
 from clinic.store.keys import inbox_sk as inbox_sk
 from clinic.store.keys import patient_inbox as patient_inbox
@@ -54,18 +54,20 @@ def _entry(partition: str, alert: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def inbox(partition: str, *, priority: str | None, after: str | None, limit: int) -> Iterator[dict[str, Any]]:
+def inbox(partition: str, *, priority: str | None, after: str | None, limit: int) -> Iterator[InboxEntry]:
     """Entries of one inbox in its order (priority, then oldest), after a sort key, of one priority if asked."""
     fields = ("sk", "alert_id", "patient_id")
     if priority is None:
-        return table.query(keys.Partition(partition), after=after, limit=limit, projection=fields)
-    rank = keys.inbox_sk(priority)
-    low = max(rank, after + "!") if after else rank  # every later key sorts at or above after + "!"
-    return table.query(keys.Partition(partition), between=(low, rank + "~"), limit=limit, projection=fields)
+        items = table.query(keys.Partition(partition), after=after, limit=limit, projection=fields)
+    else:
+        rank = keys.inbox_sk(priority)
+        low = max(rank, after + "!") if after else rank  # every later key sorts at or above after + "!"
+        items = table.query(keys.Partition(partition), between=(low, rank + "~"), limit=limit, projection=fields)
+    return (cast(InboxEntry, item) for item in items)
 
 
 def member_entry_writes(
-    patient_id: int, user_id: int, slots: Mapping[str, Mapping[str, Any]], present: bool, clinic_id: int
+    patient_id: int, user_id: int, slots: Mapping[str, OpenSlot], present: bool, clinic_id: int
 ) -> list[dict[str, Any]]:
     """A care-team member joins or leaves: their open inbox gains or loses the patient's unresolved alerts."""
     writes = []
@@ -86,10 +88,12 @@ def member_entry_writes(
 # ---- alerts and their slots ----
 
 
-def outbox_item(alert: Mapping[str, Any], event: str, at: str) -> dict[str, Any]:
+def outbox_item(alert: Mapping[str, Any], event: str, at: str) -> OutboxEvent:
     """What an event says: ids and priority, never PHI (no names, no values, no notes, not even the rule)."""
+    pk, sk = keys.outbox(alert["id"] % OUTBOX_SHARDS, at, alert["id"], event)
     return {
-        **keys.outbox(alert["id"] % OUTBOX_SHARDS, at, alert["id"], event)._asdict(),
+        "pk": pk,
+        "sk": sk,
         "event": event,
         "alert_id": alert["id"],
         "patient_id": alert["patient_id"],
@@ -154,10 +158,10 @@ def slot_key(patient_id: int, rule: str) -> tuple[str, str]:
     return keys.open_alert(patient_id, rule)
 
 
-def slots_in(patient_id: int, read: Mapping[tuple[str, str], Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+def slots_in(patient_id: int, read: Mapping[tuple[str, str], Mapping[str, Any]]) -> dict[str, OpenSlot]:
     """The patient's open slots among items read by key (with the latest entries), by rule."""
     partition = keys.open_alert(patient_id).pk
-    return {sk: dict(item) for (pk, sk), item in read.items() if pk == partition}
+    return {sk: _slot(item) for (pk, sk), item in read.items() if pk == partition}
 
 
 def patient_of(item: Mapping[str, Any]) -> PatientItem:
@@ -170,27 +174,31 @@ def items_by_key(item_keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], 
     return {(i["pk"], i["sk"]): i for i in table.batch_get(item_keys)}
 
 
-def open_slots(patient_id: int) -> dict[str, dict[str, Any]]:
+def open_slots(patient_id: int) -> dict[str, OpenSlot]:
     """The patient's unresolved alerts by rule (few: one per rule at most), read consistently."""
-    return {s["sk"]: s for s in table.query(keys.open_alert(patient_id).partition, consistent=True)}
+    return {s["sk"]: _slot(s) for s in table.query(keys.open_alert(patient_id).partition, consistent=True)}
 
 
-def get_alert(alert_id: int) -> dict[str, Any] | None:
+def _slot(item: Mapping[str, Any]) -> OpenSlot:
+    return {"alert_id": int(item["alert_id"]), "priority": item["priority"], "opened_at": item["opened_at"]}
+
+
+def get_alert(alert_id: int) -> AlertItem | None:
     item = table.get(keys.alert(alert_id), consistent=True)
-    return _without_keys(item) if item else None
+    return cast(AlertItem, _without_keys(item)) if item else None
 
 
 def get_alerts_and_patients(
     alert_ids: Sequence[int], patient_ids: Sequence[int]
-) -> tuple[dict[int, dict[str, Any]], dict[int, PatientItem]]:
+) -> tuple[dict[int, AlertItem], dict[int, PatientItem]]:
     """The alerts and the patients an inbox page names, in one BatchGetItem (the entries name both)."""
     alert_keys = [keys.alert(a) for a in dict.fromkeys(alert_ids)]
     patient_keys = [keys.patient(p) for p in dict.fromkeys(patient_ids)]
-    alerts: dict[int, dict[str, Any]] = {}
+    alerts: dict[int, AlertItem] = {}
     patients: dict[int, PatientItem] = {}
     for item in table.batch_get([*alert_keys, *patient_keys]):
         if keys.is_alert((item["pk"], item["sk"])):
-            alert = _without_keys(item)
+            alert = cast(AlertItem, _without_keys(item))
             alerts[alert["id"]] = alert
         else:
             patient = patient_from(item)
@@ -248,13 +256,16 @@ def resolve(
 # ---- clinic rules ----
 
 
-def put_rule(rule: Mapping[str, Any]) -> None:
+def put_rule(rule: AlertRuleItem) -> None:
     item = {**rule, **keys.alert_rule(rule["clinic_id"], rule["id"])._asdict()}
     table.put(item, condition="attribute_not_exists(pk)")
 
 
-def clinic_rules(clinic_id: int) -> list[dict[str, Any]]:
-    return [_without_keys(r) for r in table.query(keys.alert_rule(clinic_id).partition, consistent=True)]
+def clinic_rules(clinic_id: int) -> list[AlertRuleItem]:
+    return [
+        cast(AlertRuleItem, _without_keys(r))
+        for r in table.query(keys.alert_rule(clinic_id).partition, consistent=True)
+    ]
 
 
 def delete_rule(clinic_id: int, rule_id: int) -> bool:
@@ -312,9 +323,9 @@ def transact(items: Sequence[dict[str, Any]]) -> None:
     table.transact(items)
 
 
-def pending_events(shard: int, before: str) -> Iterator[dict[str, Any]]:
+def pending_events(shard: int, before: str) -> Iterator[OutboxEvent]:
     """Events of one outbox shard written before `before` (an ISO time) and not yet published."""
-    return table.query(keys.outbox(shard).partition, between=(keys.KEY_MIN, before))
+    return (cast(OutboxEvent, e) for e in table.query(keys.outbox(shard).partition, between=(keys.KEY_MIN, before)))
 
 
 def event_published(event: Mapping[str, Any]) -> None:

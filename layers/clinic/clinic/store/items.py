@@ -175,3 +175,66 @@ class AuditEvent(TypedDict):
     method: str
     route: str
     status: int
+
+
+class AlertTrigger(TypedDict):
+    type: str  # gauge or assessment
+    id: int
+
+
+class AlertItem(TypedDict):
+    id: int
+    clinic_id: int
+    patient_id: int
+    rule: str  # a built-in rule's name, or `alert_rule:<id>`
+    priority: str  # urgent, high, normal
+    status: str  # open, acknowledged, resolved
+    trigger: AlertTrigger  # the newest trigger
+    occurrences: int
+    opened_at: str
+    last_triggered_at: str
+    version: int
+    acknowledged_at: NotRequired[str]
+    acknowledged_by: NotRequired[int]
+    resolved_at: NotRequired[str]
+    resolved_by: NotRequired[int]
+    resolution_note: NotRequired[str]
+
+
+class OpenSlot(TypedDict):
+    """A patient's unresolved alert of one rule: what a care-team member's inbox entry needs of it."""
+
+    alert_id: int
+    priority: str
+    opened_at: str
+
+
+class InboxEntry(TypedDict):
+    sk: str  # the inbox's order: priority rank, opened_at, id
+    alert_id: int
+    patient_id: int
+
+
+class AlertRuleItem(TypedDict):
+    id: int
+    clinic_id: int
+    gauge_type: str
+    operator: str  # >= or <=
+    threshold: int | float
+    consecutive_days: int
+    priority: str
+    created_by: int
+    created_at: str
+
+
+class OutboxEvent(TypedDict):
+    """An alert event not yet published: ids and priority, never PHI."""
+
+    pk: str  # its key: removed once published
+    sk: str
+    event: str  # alert.opened, alert.resolved
+    alert_id: int
+    patient_id: int
+    clinic_id: int
+    priority: str
+    at: str
