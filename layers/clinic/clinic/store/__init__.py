@@ -3,7 +3,7 @@
 `keys` spells every key; `table` encodes items and makes the calls (reads, the one query helper, writes),
 classifying DynamoDB's errors (`errors`); `items` types what comes back; one module per entity builds on
 them. The domain uses the names below (`store.get_patient`); the later entities (`assessments`, `latest`,
-`patient_users`) are used through their modules, which keeps each self-contained.
+`patient_users`, `alerts`) are used through their modules, which keeps each self-contained.
 """
 
 from clinic.store.audit import audit_events, put_audit_events
