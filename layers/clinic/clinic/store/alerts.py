@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, cast
 
 from clinic.store import keys, table
-from clinic.store.errors import ConditionFailed
+from clinic.store.errors import ConditionFailed, NewKeyTaken
 from clinic.store.items import AlertItem, AlertRuleItem, InboxEntry, OpenSlot, OutboxEvent, PatientItem
 from clinic.store.keys import clinic_inbox as clinic_inbox
 from clinic.store.keys import inbox_sk as inbox_sk
@@ -256,9 +256,43 @@ def resolve(
 # ---- clinic rules ----
 
 
-def put_rule(rule: AlertRuleItem) -> None:
+# A clinic's rules are capped (clinic.alert_rules.MAX_RULES) by a counter item written in the same transaction as
+# each rule: a count read before the write (a Query) let two racing creates both pass it.
+
+
+def _count(clinic_id: int, change: int, below: int | None = None) -> dict[str, Any]:
+    """ADD `change` to the clinic's rule counter, only while it is `below` when given. A missing counter is 0:
+    the first ADD creates it (a clinic's first rule; rules stored before the counter are not in it, README)."""
+    if below is None:
+        return table.update_action(
+            keys.alert_rule_count(clinic_id), "ADD rule_count :change", values={":change": change}
+        )
+    return table.update_action(
+        keys.alert_rule_count(clinic_id),
+        "ADD rule_count :change",
+        condition="attribute_not_exists(rule_count) OR rule_count < :below",
+        values={":change": change, ":below": below},
+    )
+
+
+def put_rule(rule: AlertRuleItem, max_rules: int) -> bool:
+    """Stores a new rule and counts it, in one transaction: False (nothing written) when its clinic has
+    `max_rules` already. ConditionFailed: another transaction held the counter meanwhile (retry)."""
     item = {**rule, **keys.alert_rule(rule["clinic_id"], rule["id"])._asdict()}
-    table.put(item, condition="attribute_not_exists(pk)")
+    try:
+        table.transact(
+            [
+                table.put_action(item, condition="attribute_not_exists(pk)"),
+                _count(rule["clinic_id"], 1, below=max_rules),
+            ]
+        )
+    except ConditionFailed as error:
+        if 0 in error.failed - error.conflicted:
+            raise NewKeyTaken from None
+        if 1 in error.failed - error.conflicted:
+            return False
+        raise
+    return True
 
 
 def clinic_rules(clinic_id: int) -> list[AlertRuleItem]:
@@ -269,11 +303,15 @@ def clinic_rules(clinic_id: int) -> list[AlertRuleItem]:
 
 
 def delete_rule(clinic_id: int, rule_id: int) -> bool:
-    """Deletes a clinic's rule; False when it has no such rule."""
+    """Deletes a rule and uncounts it, in one transaction: False (nothing written, the counter as it was) when the
+    clinic has no such rule. ConditionFailed: another transaction held the rule or the counter meanwhile (retry)."""
+    delete = table.delete_action(keys.alert_rule(clinic_id, rule_id), condition="attribute_exists(pk)")
     try:
-        table.write(table.delete_action(keys.alert_rule(clinic_id, rule_id), condition="attribute_exists(pk)"))
-    except ConditionFailed:
-        return False
+        table.transact([delete, _count(clinic_id, -1)])
+    except ConditionFailed as error:
+        if 0 in error.failed - error.conflicted:
+            return False
+        raise
     return True
 
 

@@ -35,12 +35,14 @@ class ConditionFailed(Exception):
     """A conditional write found the item not in the expected state.
 
     `failed` holds the positions, in a transaction, of the items whose condition failed (or that another
-    transaction was changing); empty for a single-item write.
+    transaction was changing); empty for a single-item write. `conflicted` holds those of the latter only
+    (TransactionConflict: nothing is known about their condition, so a retry may succeed).
     """
 
-    def __init__(self, failed: Iterable[int] = ()) -> None:
+    def __init__(self, failed: Iterable[int] = (), conflicted: Iterable[int] = ()) -> None:
         super().__init__()
         self.failed = frozenset(failed)
+        self.conflicted = frozenset(conflicted)
 
 
 class NewKeyTaken(Exception):
@@ -68,7 +70,10 @@ def classify(error: BaseException) -> BaseException:
         if code == "ConditionalCheckFailedException":
             return ConditionFailed()
         if code == "TransactionCanceledException" and reasons & _CONDITION_REASONS:
-            return ConditionFailed(i for i, reason in enumerate(cancelled) if reason in _CONDITION_REASONS)
+            return ConditionFailed(
+                (i for i, reason in enumerate(cancelled) if reason in _CONDITION_REASONS),
+                (i for i, reason in enumerate(cancelled) if reason == "TransactionConflict"),
+            )
         if code in _UNAVAILABLE_CODES or (code == "TransactionCanceledException" and reasons & _UNAVAILABLE_REASONS):
             return Unavailable(code)
     elif isinstance(error, ConnectionError | HTTPClientError):

@@ -312,6 +312,11 @@ def alert_rule(clinic_id: int, rule_id: int | None = None) -> Key:
     return Key(f"ALERTRULES#{clinic_id}", _id12(rule_id) if rule_id is not None else "")
 
 
+def alert_rule_count(clinic_id: int) -> Key:
+    """The number of a clinic's rules, written in each rule's put or delete transaction (the cap)."""
+    return Key(f"ALERTRULECOUNT#{clinic_id}", "ALERTRULECOUNT")
+
+
 def day_mean(patient_id: int, gauge_type: str, day: str = "") -> Key:
     """A type's sum and count of gauges on one local day (without a day: the type's partition of them)."""
     return Key(f"DAYMEAN#{patient_id}#{gauge_type}", day)
