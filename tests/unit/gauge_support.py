@@ -1,22 +1,21 @@
-"""Helpers shared by the gauge and summary tests: a demo clinic, HTTP calls through the local gateway,
+"""Helpers shared by the gauge and summary tests: a clinic with its admin's calls through the local gateway,
 a meter of what DynamoDB Query calls read, and a fast path for moto's queries on big tables."""
 
 from __future__ import annotations
 
 import contextlib
 import inspect
-import json
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from clinic import accounts, clock, patients, settings
+from clinic import accounts, patients, settings
 from clinic.access import Caller
 from clinic.models import NewPatient
 from moto.dynamodb.models.table import Table
+from support import Client
 
 from local.gateway import LocalGateway
 from local.template import load_template
@@ -33,11 +32,16 @@ class Clinic:
         return patients.create(self.caller, new)
 
     def call(self, method: str, path: str, body: Any = None, raw: bytes | None = None) -> tuple[int, Any]:
-        headers = {"X-User-Token": self.token, "Content-Type": "application/json"}
-        data = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
-        response = self.gateway.handle(method, path, headers, data)
-        text = response.body.decode()
-        return response.status, (json.loads(text) if text else None)
+        """(status, parsed body) of the admin's request; `body` is sent as JSON, `raw` as it is."""
+        reply = Client(self.gateway).request(
+            method,
+            path,
+            token=self.token,
+            json_body=... if body is None else body,
+            data=raw,
+            headers={"Content-Type": "application/json"},
+        )
+        return reply.status, reply.body
 
 
 def new_clinic() -> Clinic:
@@ -47,20 +51,6 @@ def new_clinic() -> Clinic:
     token = accounts.issue_token(admin["id"])["token"]
     caller = Caller(user_id=admin["id"], clinic_id=clinic["id"], role="admin")
     return Clinic(caller, token, LocalGateway(load_template(), authorizer_cache=False))
-
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
-
-
-@contextlib.contextmanager
-def frozen(moment: str | datetime) -> Iterator[None]:
-    when = at(moment) if isinstance(moment, str) else moment
-    clock.set_clock(lambda: when)
-    try:
-        yield
-    finally:
-        clock.set_clock(None)
 
 
 @dataclass

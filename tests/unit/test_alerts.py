@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 from clinic import alert_events, alert_store, alerts, clock
-from gauge_support import frozen
-from support import Client, User, clinic, gateway, patient, user
+from support import Client, User, clinic, frozen, gateway, patient, user
 
 # ---- the built-in rules, pure ----
 

@@ -3,13 +3,13 @@ gauge in gauge lists, summaries and latest values, deletion, lists, validation, 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 from clinic import assessments, store, summaries
 from clinic.access import Caller, may_delete
-from gauge_support import Clinic, frozen, metered, new_clinic
+from gauge_support import Clinic, metered, new_clinic
+from support import Client, frozen
 
 NOW = "2024-03-10T12:00:00.000Z"
 PHQ9_MILD = [0, 1, 2, 0, 0, 1, 0, 0, 3]  # 7: mild, item 9 answered
@@ -274,12 +274,12 @@ def test_a_cursor_of_another_patient_is_invalid(clinic: Clinic) -> None:
 
 def test_idempotency_key_replays_the_first_response(clinic: Clinic) -> None:
     patient = clinic.patient()
-    headers = {"X-User-Token": clinic.token, "Content-Type": "application/json", "Idempotency-Key": "phq9-visit-1"}
-    body = json.dumps({"assessment": {"instrument": "phq9", "answers": PHQ9_MILD}}).encode()
-    first = clinic.gateway.handle("POST", _path(patient), headers, body)
-    again = clinic.gateway.handle("POST", _path(patient), headers, body)
+    client, headers = Client(clinic.gateway), {"Idempotency-Key": "phq9-visit-1"}
+    body = {"assessment": {"instrument": "phq9", "answers": PHQ9_MILD}}
+    first = client.post(_path(patient), body, token=clinic.token, headers=headers)
+    again = client.post(_path(patient), body, token=clinic.token, headers=headers)
     assert (first.status, again.status) == (201, 201)
-    assert json.loads(again.body) == json.loads(first.body)
+    assert again.body == first.body
     assert len(clinic.call("GET", _path(patient))[1]["assessments"]) == 1
     assert len(clinic.call("GET", f"/v1/patients/{patient['id']}/gauges")[1]["gauges"]) == 1
 

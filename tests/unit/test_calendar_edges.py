@@ -13,9 +13,10 @@ from urllib.parse import quote, urlencode
 import pytest
 from clinic import gauges, summaries
 from clinic.validation import time_zones
-from gauge_support import Clinic, fast_moto_queries, frozen, new_clinic
+from gauge_support import Clinic, fast_moto_queries, new_clinic
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import frozen
 
 from local.moto_server import faster_transactions
 

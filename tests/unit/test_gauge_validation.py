@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 from clinic import store
-from gauge_support import Clinic, frozen, new_clinic
+from gauge_support import Clinic, new_clinic
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import frozen
 
 NOW = "2024-03-10T12:00:00.000Z"
 MOOD = {"gauge_type": "mood", "value": 5}

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from clinic import accounts, instruments, store, summaries
 from clinic.models import DEFAULT_SCALES
-from gauge_support import Clinic, at, fast_moto_queries, frozen, metered, new_clinic
+from gauge_support import Clinic, fast_moto_queries, metered, new_clinic
+from support import Client, at, frozen
 
 NOW = "2024-03-10T12:00:00.000Z"
 
@@ -205,10 +206,10 @@ def test_access_is_checked_before_validation(clinic: Clinic) -> None:
     patient = clinic.patient()
     outsider = accounts.create_user(clinic.caller.clinic_id, "provider", "Dr. Out")
     token = accounts.issue_token(outsider["id"])["token"]
-    headers = {"X-User-Token": token, "Content-Type": "application/json"}
-    response = clinic.gateway.handle("POST", _path(patient), headers, b'{"gauge": {"value": "bad"}}')
-    assert (response.status, response.body) == (403, b'{"errors":"You are not authorized to access this patient"}')
-    response = clinic.gateway.handle("GET", _path(patient, "?start_date=bad"), headers)
+    client, headers = Client(clinic.gateway), {"Content-Type": "application/json"}
+    response = client.post(_path(patient), data=b'{"gauge": {"value": "bad"}}', token=token, headers=headers)
+    assert (response.status, response.text) == (403, '{"errors":"You are not authorized to access this patient"}')
+    response = client.get(_path(patient, "?start_date=bad"), token=token, headers=headers)
     assert response.status == 403
 
 

@@ -21,10 +21,12 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 from botocore.stub import Stubber
-from clinic import accounts, clock, settings, store
+from clinic import accounts, settings, store
+from support import Client, Reply, frozen
 
 from local import events
-from local.gateway import HttpResponse, LocalGateway
+from local.events import make_event
+from local.gateway import LocalGateway
 from local.template import load_template
 from patients_admin import cli as admin
 
@@ -45,18 +47,21 @@ def gateway(aws: Any, template: dict[str, Any]) -> LocalGateway:
     return LocalGateway(template, authorizer_cache=False, set_environment=False)
 
 
-class Client:
-    def __init__(self, gateway: LocalGateway, token: str) -> None:
-        self.gateway, self.token = gateway, token
+def calls_of(gateway: LocalGateway, token: str) -> Callable[..., Reply]:
+    """`call(method, path, body=None, headers=None)` as the token's user: a JSON body, or bytes as they are."""
+    client = Client(gateway)
 
-    def __call__(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> HttpResponse:
-        sent = {"X-User-Token": self.token, "Content-Type": "application/json", **(headers or {})}
-        raw = b"" if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
-        return self.gateway.handle(method, path, sent, raw)
+    def call(method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Reply:
+        return client.request(
+            method,
+            path,
+            token=token,
+            json_body=... if body is None or isinstance(body, bytes) else body,
+            data=body if isinstance(body, bytes) else None,
+            headers={"Content-Type": "application/json", **(headers or {})},
+        )
 
-
-def body(response: HttpResponse) -> Any:
-    return json.loads(response.body) if response.body else None
+    return call
 
 
 @pytest.fixture
@@ -65,7 +70,7 @@ def clinic(gateway: LocalGateway) -> dict[str, Any]:
     users = {}
     for role in ("admin", "provider", "supervisor"):
         user = accounts.create_user(clinic["id"], role, f"Test {role}")
-        users[role] = {"user": user, "call": Client(gateway, accounts.issue_token(user["id"])["token"])}
+        users[role] = {"user": user, "call": calls_of(gateway, accounts.issue_token(user["id"])["token"])}
     return {"clinic": clinic, **users}
 
 
@@ -82,12 +87,12 @@ def test_a_retried_create_returns_the_first_response_and_stores_nothing_new(clin
     again = call("POST", "/v1/patients", NEW_PATIENT, {"Idempotency-Key": "create-ada-1"})
 
     assert first.status == again.status == 201
-    assert body(again) == body(first) and body(first)["first_name"] == "Ada"
+    assert again.body == first.body and first.body["first_name"] == "Ada"
     for header in ("Location", "ETag", "Content-Type"):
         assert again.headers[header] == first.headers[header]
-    assert first.headers["Location"] == f"/v1/patients/{body(first)['id']}"
+    assert first.headers["Location"] == f"/v1/patients/{first.body['id']}"
     assert again.headers["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first.headers
-    assert stored_patients(clinic["clinic"]["id"]) == [body(first)["id"]]
+    assert stored_patients(clinic["clinic"]["id"]) == [first.body["id"]]
 
 
 def test_the_record_is_keyed_by_user_and_route_and_expires_after_a_day(clinic: dict[str, Any], aws: Any) -> None:
@@ -106,7 +111,7 @@ def test_the_same_key_from_another_user_is_another_request(clinic: dict[str, Any
     a = clinic["admin"]["call"]("POST", "/v1/patients", NEW_PATIENT, {"Idempotency-Key": "shared"})
     b = clinic["provider"]["call"]("POST", "/v1/patients", NEW_PATIENT, {"Idempotency-Key": "shared"})
     assert a.status == b.status == 201
-    assert body(a)["id"] != body(b)["id"]
+    assert a.body["id"] != b.body["id"]
     assert "Idempotent-Replayed" not in b.headers
 
 
@@ -116,8 +121,8 @@ def test_the_same_key_with_a_different_body_is_422_and_stores_nothing(clinic: di
     other = {"patient": {**NEW_PATIENT["patient"], "first_name": "Augusta"}}
     reused = call("POST", "/v1/patients", other, {"Idempotency-Key": "k1"})
     assert reused.status == 422
-    assert body(reused) == {"errors": {"idempotency_key": ["is already used for a different request"]}}
-    assert stored_patients(clinic["clinic"]["id"]) == [body(first)["id"]]
+    assert reused.body == {"errors": {"idempotency_key": ["is already used for a different request"]}}
+    assert stored_patients(clinic["clinic"]["id"]) == [first.body["id"]]
     # Key order and spacing are not a different request.
     reordered = json.dumps({"patient": dict(reversed(list(NEW_PATIENT["patient"].items())))}, indent=2).encode()
     assert call("POST", "/v1/patients", reordered, {"Idempotency-Key": "k1"}).status == 201
@@ -126,19 +131,19 @@ def test_the_same_key_with_a_different_body_is_422_and_stores_nothing(clinic: di
 def test_error_responses_are_not_stored_so_a_fixed_retry_goes_through(clinic: dict[str, Any]) -> None:
     call = clinic["admin"]["call"]
     invalid = call("POST", "/v1/patients", {"patient": {"first_name": "Ada"}}, {"Idempotency-Key": "k2"})
-    assert invalid.status == 422 and "last_name" in body(invalid)["errors"]
+    assert invalid.status == 422 and "last_name" in invalid.body["errors"]
     fixed = call("POST", "/v1/patients", NEW_PATIENT, {"Idempotency-Key": "k2"})
     assert fixed.status == 201 and "Idempotent-Replayed" not in fixed.headers
 
 
 def test_an_error_the_domain_answers_is_not_stored_either(clinic: dict[str, Any]) -> None:
     call = clinic["admin"]["call"]
-    pid = body(call("POST", "/v1/patients", NEW_PATIENT))["id"]
+    pid = call("POST", "/v1/patients", NEW_PATIENT).body["id"]
     path, key = f"/v1/patients/{pid}/care_team", {"Idempotency-Key": "k3"}
     outsider = accounts.create_user(accounts.create_clinic("Elsewhere")["id"], "provider", "Out Sider")
     for _ in range(2):  # answered twice, never replayed
         refused = call("POST", path, {"user_id": outsider["id"]}, key)
-        assert (refused.status, body(refused)) == (
+        assert (refused.status, refused.body) == (
             422,
             {"errors": {"user_id": ["must be a provider or supervisor of this clinic"]}},
         )
@@ -150,35 +155,35 @@ def test_an_error_the_domain_answers_is_not_stored_either(clinic: dict[str, Any]
 def test_a_blank_or_oversized_key_is_422(clinic: dict[str, Any]) -> None:
     call = clinic["admin"]["call"]
     blank = call("POST", "/v1/patients", NEW_PATIENT, {"Idempotency-Key": "  "})
-    assert (blank.status, body(blank)) == (422, {"errors": {"idempotency_key": ["can't be blank"]}})
+    assert (blank.status, blank.body) == (422, {"errors": {"idempotency_key": ["can't be blank"]}})
     long = call("POST", "/v1/patients", NEW_PATIENT, {"Idempotency-Key": "k" * 256})
-    assert body(long) == {"errors": {"idempotency_key": ["is too long (maximum is 255 characters)"]}}
+    assert long.body == {"errors": {"idempotency_key": ["is too long (maximum is 255 characters)"]}}
     assert stored_patients(clinic["clinic"]["id"]) == []
 
 
 def test_gauge_batches_and_care_team_additions_are_idempotent(clinic: dict[str, Any]) -> None:
     call = clinic["admin"]["call"]
-    patient = body(call("POST", "/v1/patients", NEW_PATIENT))
+    patient = call("POST", "/v1/patients", NEW_PATIENT).body
     batch = {"gauges": [{"gauge_type": "mood", "value": v} for v in (3, 5, 7)]}
     path = f"/v1/patients/{patient['id']}/gauges"
     first = call("POST", path, batch, {"Idempotency-Key": "g1"})
     again = call("POST", path, batch, {"Idempotency-Key": "g1"})
-    assert first.status == again.status == 201 and body(first) == body(again)
-    listed = body(call("GET", path))["gauges"]
-    assert sorted(g["id"] for g in listed) == sorted(g["id"] for g in body(first)["gauges"])
+    assert first.status == again.status == 201 and first.body == again.body
+    listed = call("GET", path).body["gauges"]
+    assert sorted(g["id"] for g in listed) == sorted(g["id"] for g in first.body["gauges"])
 
     # The same key on another patient's route is a different request.
-    other = body(call("POST", "/v1/patients", NEW_PATIENT))
+    other = call("POST", "/v1/patients", NEW_PATIENT).body
     moved = call("POST", f"/v1/patients/{other['id']}/gauges", batch, {"Idempotency-Key": "g1"})
-    assert body(moved) == {"errors": {"idempotency_key": ["is already used for a different request"]}}
-    assert body(call("GET", f"/v1/patients/{other['id']}/gauges"))["gauges"] == []
+    assert moved.body == {"errors": {"idempotency_key": ["is already used for a different request"]}}
+    assert call("GET", f"/v1/patients/{other['id']}/gauges").body["gauges"] == []
 
     team = f"/v1/patients/{patient['id']}/care_team"
     member = {"user_id": clinic["provider"]["user"]["id"]}
     added = call("POST", team, member, {"Idempotency-Key": "c1"})
     replayed = call("POST", team, member, {"Idempotency-Key": "c1"})
-    assert added.status == replayed.status == 201 and body(added) == body(replayed)
-    assert [m["user_id"] for m in body(replayed)["care_team"]] == [member["user_id"]]
+    assert added.status == replayed.status == 201 and added.body == replayed.body
+    assert [m["user_id"] for m in replayed.body["care_team"]] == [member["user_id"]]
 
 
 INVOCATION_SECONDS = 60
@@ -203,7 +208,7 @@ def _idempotency_store_clock_moved(monkeypatch: pytest.MonkeyPatch, seconds: flo
 
 
 def test_a_duplicate_of_an_unfinished_create_is_409_until_the_invocation_would_have_timed_out(
-    clinic: dict[str, Any], gateway: LocalGateway, make_event: Any, monkeypatch: pytest.MonkeyPatch
+    clinic: dict[str, Any], gateway: LocalGateway, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from clinic import patients
 
@@ -222,12 +227,12 @@ def test_a_duplicate_of_an_unfinished_create_is_409_until_the_invocation_would_h
     call = clinic["admin"]["call"]
     duplicate = call("POST", "/v1/patients", NEW_PATIENT, {"Idempotency-Key": "crash"})
     assert (duplicate.status, duplicate.headers["Retry-After"]) == (409, "1")
-    assert body(duplicate) == {"errors": "A request with this Idempotency-Key is still in progress"}
+    assert duplicate.body == {"errors": "A request with this Idempotency-Key is still in progress"}
     assert stored_patients(clinic["clinic"]["id"]) == []
     _idempotency_store_clock_moved(monkeypatch, INVOCATION_SECONDS + 1)  # the crashed invocation's time is up
     retry = call("POST", "/v1/patients", NEW_PATIENT, {"Idempotency-Key": "crash"})
     assert retry.status == 201 and "Idempotent-Replayed" not in retry.headers
-    assert stored_patients(clinic["clinic"]["id"]) == [body(retry)["id"]]
+    assert stored_patients(clinic["clinic"]["id"]) == [retry.body["id"]]
 
 
 # ---- faults ----
@@ -264,9 +269,9 @@ def _client_error(code: str, operation: str = "GetItem", **extra: Any) -> Client
     ids=lambda e: type(e).__name__ if not isinstance(e, ClientError) else e.response["Error"]["Code"],
 )
 def test_throttling_timeouts_and_outages_are_503_with_retry_after(
-    clinic: dict[str, Any], gateway: LocalGateway, make_event: Any, lambda_context: Any, error: Exception
+    clinic: dict[str, Any], gateway: LocalGateway, lambda_context: Any, error: Exception
 ) -> None:
-    patient = body(clinic["admin"]["call"]("POST", "/v1/patients", NEW_PATIENT))
+    patient = clinic["admin"]["call"]("POST", "/v1/patients", NEW_PATIENT).body
     module = gateway._module("GetPatientFunction")
     user = {"user_id": clinic["admin"]["user"]["id"], "clinic_id": clinic["clinic"]["id"], "role": "admin"}
     _raise_on("GetItem", error)
@@ -280,15 +285,15 @@ def test_throttling_seen_through_the_gateway_is_503_never_500(clinic: dict[str, 
     call = clinic["admin"]["call"]
     _raise_on("TransactWriteItems", _client_error("ThrottlingException", "TransactWriteItems"))
     response = call("POST", "/v1/patients", NEW_PATIENT, {"Idempotency-Key": "throttled"})
-    assert (response.status, body(response)) == (503, UNAVAILABLE) and response.headers["Retry-After"] == "1"
+    assert (response.status, response.body) == (503, UNAVAILABLE) and response.headers["Retry-After"] == "1"
     assert stored_patients(clinic["clinic"]["id"]) == []
 
 
 def test_a_transaction_cancelled_by_throttling_is_503(
-    clinic: dict[str, Any], gateway: LocalGateway, make_event: Any, lambda_context: Any
+    clinic: dict[str, Any], gateway: LocalGateway, lambda_context: Any
 ) -> None:
     """A throttled transaction fails as TransactionCanceledException with ThrottlingError reasons."""
-    patient = body(clinic["admin"]["call"]("POST", "/v1/patients", NEW_PATIENT))
+    patient = clinic["admin"]["call"]("POST", "/v1/patients", NEW_PATIENT).body
     user = {"user_id": clinic["admin"]["user"]["id"], "clinic_id": clinic["clinic"]["id"], "role": "admin"}
     module = gateway._module("RecordGaugesFunction")
     event = make_event(
@@ -329,7 +334,7 @@ def test_a_gauge_batch_that_fails_partway_stores_nothing(clinic: dict[str, Any])
     """The last gauge of the transaction fails its condition: DynamoDB (moto) cancels every write (the latest
     values written with them included)."""
     call = clinic["admin"]["call"]
-    patient = body(call("POST", "/v1/patients", NEW_PATIENT))
+    patient = call("POST", "/v1/patients", NEW_PATIENT).body
 
     def fail_the_last_write(params: dict[str, Any], **_: Any) -> None:
         gauges = [i for i in params["TransactItems"] if "Put" in i and i["Put"]["Item"]["pk"]["S"].startswith("GAUGE")]
@@ -338,9 +343,9 @@ def test_a_gauge_batch_that_fails_partway_stores_nothing(clinic: dict[str, Any])
     settings.dynamodb().meta.events.register("provide-client-params.dynamodb.TransactWriteItems", fail_the_last_write)
     batch = {"gauges": [{"gauge_type": "mood", "value": v, "notes": f"note {v}"} for v in range(1, 6)]}
     response = call("POST", f"/v1/patients/{patient['id']}/gauges", batch)
-    assert (response.status, body(response)) == (500, INTERNAL)
+    assert (response.status, response.body) == (500, INTERNAL)
     settings.dynamodb().meta.events.unregister("provide-client-params.dynamodb.TransactWriteItems", fail_the_last_write)
-    assert body(call("GET", f"/v1/patients/{patient['id']}/gauges"))["gauges"] == []
+    assert call("GET", f"/v1/patients/{patient['id']}/gauges").body["gauges"] == []
 
 
 def _unprocessed_once(operation: str) -> dict[str, int]:
@@ -370,12 +375,12 @@ def _unprocessed_once(operation: str) -> dict[str, int]:
 
 def test_batch_reads_and_writes_retry_unprocessed_items_to_completion(clinic: dict[str, Any]) -> None:
     call = clinic["admin"]["call"]
-    created = [body(call("POST", "/v1/patients", NEW_PATIENT))["id"] for _ in range(3)]
+    created = [call("POST", "/v1/patients", NEW_PATIENT).body["id"] for _ in range(3)]
     reads = _unprocessed_once("BatchGetItem")
     writes = _unprocessed_once("BatchWriteItem")
     listed = call("GET", "/v1/patients")
     assert listed.status == 200
-    assert sorted(p["id"] for p in body(listed)["patients"]) == sorted(created)
+    assert sorted(p["id"] for p in listed.body["patients"]) == sorted(created)
     assert reads["n"] == 2 and writes["n"] == 2
     # The audit write of the listed page (a BatchWriteItem) also completed: one event per patient.
     request_id = listed.headers["x-amzn-RequestId"]
@@ -392,7 +397,7 @@ def test_a_bug_is_a_bare_500(clinic: dict[str, Any], monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(patients, "present", broken)
     call = clinic["admin"]["call"]
     response = call("POST", "/v1/patients", NEW_PATIENT, {"Idempotency-Key": "bug"})
-    assert (response.status, body(response)) == (500, INTERNAL)
+    assert (response.status, response.body) == (500, INTERNAL)
     assert response.headers["Content-Type"] == "application/json"
     lines = [json.loads(line) for line in logged.getvalue().splitlines()]
     bug = [line for line in lines if line["message"] == "unhandled error"]
@@ -410,14 +415,14 @@ def test_limits(clinic: dict[str, Any], template: dict[str, Any]) -> None:
     huge = b'{"patient": {"first_name": "' + b"a" * (1024 * 1024) + b'"}}'
     assert call("POST", "/v1/patients", huge).status == 413
     page = call("GET", "/v1/patients?page_size=101")
-    assert body(page) == {"errors": {"page_size": ["must be less than or equal to 100"]}}
+    assert page.body == {"errors": {"page_size": ["must be less than or equal to 100"]}}
     search = call("GET", "/v1/patients?search=" + "a" * 101)
-    assert body(search) == {"errors": {"search": ["is too long (maximum is 100 characters)"]}}
+    assert search.body == {"errors": {"search": ["is too long (maximum is 100 characters)"]}}
     name = call("POST", "/v1/patients", {"patient": {**NEW_PATIENT["patient"], "last_name": "x" * 101}})
-    assert body(name) == {"errors": {"last_name": ["is too long (maximum is 100 characters)"]}}
-    patient = body(call("POST", "/v1/patients", NEW_PATIENT))
+    assert name.body == {"errors": {"last_name": ["is too long (maximum is 100 characters)"]}}
+    patient = call("POST", "/v1/patients", NEW_PATIENT).body
     gauges = call("GET", f"/v1/patients/{patient['id']}/gauges?page_size=501")
-    assert body(gauges) == {"errors": {"page_size": ["must be less than or equal to 500"]}}
+    assert gauges.body == {"errors": {"page_size": ["must be less than or equal to 500"]}}
 
     api = template["Resources"]["PatientsApi"]["Properties"]
     settings_ = api["MethodSettings"][0]
@@ -437,7 +442,7 @@ def test_every_read_and_change_of_a_patient_is_audited_without_phi(clinic: dict[
     call = clinic["admin"]["call"]
     admin_id = clinic["admin"]["user"]["id"]
     created = call("POST", "/v1/patients", NEW_PATIENT)
-    pid = body(created)["id"]
+    pid = created.body["id"]
     gauges = f"/v1/patients/{pid}/gauges"
     recorded = call("POST", gauges, {"gauge": {"gauge_type": "mood", "value": 4, "notes": "Lovelace note"}})
     responses = [
@@ -447,7 +452,7 @@ def test_every_read_and_change_of_a_patient_is_audited_without_phi(clinic: dict[
         call("GET", "/v1/patients?search=lov"),
         call("GET", gauges),
         call("GET", f"{gauges}/summary"),
-        call("DELETE", f"{gauges}/{body(recorded)['id']}"),
+        call("DELETE", f"{gauges}/{recorded.body['id']}"),
         call("POST", f"/v1/patients/{pid}/care_team", {"user_id": clinic["provider"]["user"]["id"]}),
         call("GET", f"/v1/patients/{pid}/care_team"),
         call("DELETE", f"/v1/patients/{pid}/care_team/{clinic['provider']['user']['id']}"),
@@ -507,7 +512,7 @@ def test_audit_events_expire_after_the_retention_days(
 ) -> None:
     monkeypatch.setenv("AUDIT_RETENTION_DAYS", "30")
     settings.reset()
-    pid = body(clinic["admin"]["call"]("POST", "/v1/patients", NEW_PATIENT))["id"]
+    pid = clinic["admin"]["call"]("POST", "/v1/patients", NEW_PATIENT).body["id"]
     ttl = template["Resources"]["PatientsTable"]["Properties"]["TimeToLiveSpecification"]["AttributeName"]
     items = aws.query(
         TableName=settings.settings().table_name,
@@ -519,7 +524,7 @@ def test_audit_events_expire_after_the_retention_days(
 
 
 def test_denied_and_failed_requests_leave_no_audit_event(clinic: dict[str, Any]) -> None:
-    pid = body(clinic["admin"]["call"]("POST", "/v1/patients", NEW_PATIENT))["id"]
+    pid = clinic["admin"]["call"]("POST", "/v1/patients", NEW_PATIENT).body["id"]
     before = _events(pid)
     assert clinic["provider"]["call"]("GET", f"/v1/patients/{pid}").status == 403
     assert clinic["admin"]["call"]("PUT", f"/v1/patients/{pid}", {"patient": {"gender": "x"}}).status == 422
@@ -528,12 +533,12 @@ def test_denied_and_failed_requests_leave_no_audit_event(clinic: dict[str, Any])
 
 def test_an_audit_failure_fails_reads_closed_and_logs_changes(clinic: dict[str, Any], logged: io.StringIO) -> None:
     call = clinic["admin"]["call"]
-    pid = body(call("POST", "/v1/patients", NEW_PATIENT))["id"]
+    pid = call("POST", "/v1/patients", NEW_PATIENT).body["id"]
     _raise_on("PutItem", _client_error("ProvisionedThroughputExceededException", "PutItem"))
     read = call("GET", f"/v1/patients/{pid}")
-    assert (read.status, body(read)) == (503, UNAVAILABLE)
+    assert (read.status, read.body) == (503, UNAVAILABLE)
     change = call("PUT", f"/v1/patients/{pid}", {"patient": {"gender": "female"}})
-    assert change.status == 200 and body(change)["gender"] == "female"
+    assert change.status == 200 and change.body["gender"] == "female"
     lines = [json.loads(line) for line in logged.getvalue().splitlines()]
     failures = [line for line in lines if line.get("message") == "audit write failed"]
     assert [f["audit"]["action"] for f in failures] == ["read", "change"]
@@ -543,13 +548,11 @@ def test_an_audit_failure_fails_reads_closed_and_logs_changes(clinic: dict[str, 
 
 def test_patients_admin_audit_prints_a_patients_trail(clinic: dict[str, Any], capsys: Any) -> None:
     call = clinic["admin"]["call"]
-    try:  # a second apart, so that --since below can tell them apart
-        clock.set_clock(lambda: datetime(2024, 3, 1, 9, 0, 0, tzinfo=UTC))
-        pid = body(call("POST", "/v1/patients", NEW_PATIENT))["id"]
-        clock.set_clock(lambda: datetime(2024, 3, 1, 9, 0, 1, tzinfo=UTC))
+    # a second apart, so that --since below can tell them apart
+    with frozen(datetime(2024, 3, 1, 9, 0, 0, tzinfo=UTC)):
+        pid = call("POST", "/v1/patients", NEW_PATIENT).body["id"]
+    with frozen(datetime(2024, 3, 1, 9, 0, 1, tzinfo=UTC)):
         read = call("GET", f"/v1/patients/{pid}")
-    finally:
-        clock.set_clock(None)
     capsys.readouterr()
     assert admin.main(["audit", "--patient", str(pid)]) == 0
     printed = json.loads(capsys.readouterr().out)
@@ -589,7 +592,7 @@ def test_a_create_retried_after_a_hidden_success_is_not_an_error(
     (Patient creates are transactions with a ClientRequestToken, which makes DynamoDB itself absorb such a
     retry; they share the same check.)"""
     call = clinic["admin"]["call"]
-    patient_id = body(call("POST", "/v1/patients", NEW_PATIENT))["id"]
+    patient_id = call("POST", "/v1/patients", NEW_PATIENT).body["id"]
     ddb = settings.dynamodb()
     for operation in ("put_item", "transact_write_items"):
         real = getattr(ddb, operation)
@@ -604,7 +607,7 @@ def test_a_create_retried_after_a_hidden_success_is_not_an_error(
     response = call("POST", f"/v1/patients/{patient_id}/gauges", sent)
     assert response.status == 201, response.body
     monkeypatch.undo()
-    stored = body(call("GET", f"/v1/patients/{patient_id}/gauges"))["gauges"]
+    stored = call("GET", f"/v1/patients/{patient_id}/gauges").body["gauges"]
     assert sorted((g["gauge_type"], g["value"]) for g in stored) == sorted(
         (g["gauge_type"], g["value"]) for g in gauges
     )

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 from clinic import ids, latest, store, store_latest, summaries
-from gauge_support import Clinic, frozen, new_clinic
+from gauge_support import Clinic, new_clinic
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import moto_tables
+from support import frozen, moto_tables
 
 TYPES = ("mood", "pain")
 # Few distinct times, so that equal recorded_at (ordered by id) happens often.

@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 import pytest
+from support import Client
 
 from local.gateway import LocalGateway
 from local.template import api_routes, load_template
@@ -142,42 +143,42 @@ def test_responses_and_bodies_are_the_contracts(document: dict[str, Any]) -> Non
 
 
 @pytest.fixture(scope="module")
-def gateway() -> LocalGateway:
-    return LocalGateway(load_template(), set_environment=False)
+def client() -> Client:
+    return Client(LocalGateway(load_template(), set_environment=False))
 
 
-def test_openapi_json_is_public_and_is_the_committed_file(gateway: LocalGateway) -> None:
-    response = gateway.handle("GET", "/v1/openapi.json", {})
+def test_openapi_json_is_public_and_is_the_committed_file(client: Client) -> None:
+    response = client.get("/v1/openapi.json")
     assert response.status == 200
     assert response.headers["Content-Type"] == "application/json"
-    assert response.body == openapi.OUTPUT.read_bytes()
+    assert response.text == openapi.OUTPUT.read_text(encoding="utf-8")
 
 
-def test_swagger_ui_is_public_and_loads_only_from_the_api(gateway: LocalGateway) -> None:
-    page = gateway.handle("GET", "/v1/docs", {})
+def test_swagger_ui_is_public_and_loads_only_from_the_api(client: Client) -> None:
+    page = client.get("/v1/docs")
     assert page.status == 200
     assert page.headers["Content-Type"].startswith("text/html")
-    html = page.body.decode()
+    html = page.text
     urls = re.findall(r'(?:src|href)="([^"]*)"', html)
     assert set(urls) == {"data:,", "docs/swagger-ui.css", "docs/swagger-ui-bundle.js", "docs/swagger-initializer.js"}
     assert "default-src 'none'" in page.headers["Content-Security-Policy"]
     for url, content_type, marker in [
-        ("docs/swagger-ui.css", "text/css", b".swagger-ui"),
-        ("docs/swagger-ui-bundle.js", "text/javascript", b"SwaggerUIBundle"),
-        ("docs/swagger-initializer.js", "text/javascript", b'url: "openapi.json"'),
+        ("docs/swagger-ui.css", "text/css", ".swagger-ui"),
+        ("docs/swagger-ui-bundle.js", "text/javascript", "SwaggerUIBundle"),
+        ("docs/swagger-initializer.js", "text/javascript", 'url: "openapi.json"'),
     ]:
-        asset = gateway.handle("GET", "/v1/" + url, {})
+        asset = client.get("/v1/" + url)
         assert asset.status == 200, url
         assert asset.headers["Content-Type"].startswith(content_type)
-        assert marker in asset.body
-    initializer = gateway.handle("GET", "/v1/docs/swagger-initializer.js", {}).body.decode()
+        assert marker in asset.text
+    initializer = client.get("/v1/docs/swagger-initializer.js").text
     assert "validatorUrl: null" in initializer and "http" not in initializer
 
 
-def test_unknown_docs_asset_is_404(gateway: LocalGateway) -> None:
-    response = gateway.handle("GET", "/v1/docs/..%2Fapp.py", {})
+def test_unknown_docs_asset_is_404(client: Client) -> None:
+    response = client.get("/v1/docs/..%2Fapp.py")
     assert response.status == 404
-    assert json.loads(response.body) == {"errors": "Not found"}
+    assert response.body == {"errors": "Not found"}
 
 
 def test_documented_formats_are_what_the_validators_accept(document: dict[str, Any]) -> None:

@@ -19,6 +19,7 @@ from support import (
     Client,
     User,
     clinic,
+    frozen,
     gateway,
     moto_tables,
     patient,
@@ -81,11 +82,8 @@ def redeem(client: Client, code: Any) -> Any:
 
 def test_an_invitation_is_a_long_random_code_stored_only_as_its_hash(client: Client, c: Clinic, moto: Any) -> None:
     now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-    clock.set_clock(lambda: now)
-    try:
+    with frozen(now):
         reply = invite(client, c.provider, c.record["id"])
-    finally:
-        clock.set_clock(None)
     assert reply.status == 201, reply.text
     invitation = reply.body["invitation"]
     assert set(invitation) == {"code", "patient_id", "expires_at"}
@@ -216,40 +214,28 @@ def test_unknown_used_and_expired_codes_are_the_same_404_at_the_same_cost(client
 
     dynamodb = settings.dynamodb()
     dynamodb.meta.events.register("before-call.dynamodb", count)
-    later = clock.now() + timedelta(hours=1, seconds=1)
-    clock.set_clock(lambda: later)
     costs = {}
     try:
-        for name, code in (("unknown", unknown), ("used", used), ("expired", expired)):
-            calls.clear()
-            reply = redeem(client, code)
-            assert (reply.status, reply.body) == (404, INVITATION_NOT_FOUND), name
-            costs[name] = list(calls)
+        with frozen(clock.now() + timedelta(hours=1, seconds=1)):
+            for name, code in (("unknown", unknown), ("used", used), ("expired", expired)):
+                calls.clear()
+                reply = redeem(client, code)
+                assert (reply.status, reply.body) == (404, INVITATION_NOT_FOUND), name
+                costs[name] = list(calls)
     finally:
-        clock.set_clock(None)
         dynamodb.meta.events.unregister("before-call.dynamodb", count)
     assert costs == {"unknown": ["GetItem"], "used": ["GetItem"], "expired": ["GetItem"]}
 
 
 def test_an_invitation_expires_at_its_time(client: Client, c: Clinic) -> None:
-    start = clock.now()
-    clock.set_clock(lambda: start)
-    try:
+    with frozen(clock.now()) as start:
         code = invite(client, c.provider, c.record["id"], {"invitation": {"expires_in_hours": 2}}).body["invitation"][
             "code"
         ]
-    finally:
-        clock.set_clock(None)
-    clock.set_clock(lambda: start + timedelta(hours=2))
-    try:
+    with frozen(start + timedelta(hours=2)):
         assert redeem(client, code).body == INVITATION_NOT_FOUND
-    finally:
-        clock.set_clock(None)
-    clock.set_clock(lambda: start + timedelta(hours=2) - timedelta(seconds=1))
-    try:
+    with frozen(start + timedelta(hours=2) - timedelta(seconds=1)):
         assert redeem(client, code).status == 201
-    finally:
-        clock.set_clock(None)
 
 
 def test_an_invitation_whose_patient_was_deactivated_is_not_found(client: Client, c: Clinic) -> None:

@@ -9,10 +9,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from clinic import clock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import PATIENT_KEYS, Client, clinic, gateway, moto_tables, patient, user
+from support import PATIENT_KEYS, Client, clinic, frozen, gateway, moto_tables, patient, user
 
 from local.gateway import LocalGateway
 
@@ -24,12 +23,8 @@ BAD_DATE = "must be a valid date"
 
 @pytest.fixture(scope="module")
 def world() -> Iterator[Api]:
-    with moto_tables():
-        clock.set_clock(lambda: TODAY)
-        try:
-            yield Api(gateway())
-        finally:
-            clock.set_clock(None)
+    with moto_tables(), frozen(TODAY):
+        yield Api(gateway())
 
 
 class Api:
@@ -55,10 +50,9 @@ class Api:
 @pytest.fixture
 def api(world: Api) -> Iterator[Api]:
     """The module's world, with the clock at TODAY during each test and a fresh patient to update."""
-    clock.set_clock(lambda: TODAY)
-    world.patient = patient(world.admin, "Jane", "Roe", date_of_birth="1990-02-03")
-    yield world
-    clock.set_clock(None)
+    with frozen(TODAY):
+        world.patient = patient(world.admin, "Jane", "Roe", date_of_birth="1990-02-03")
+        yield world
 
 
 def errors(reply: Any) -> dict[str, list[str]]:

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from clinic import clock, settings
-from support import NOT_FOUND, PATIENT_KEYS, Client, User, clinic, gateway, moto_tables, patient, user
+from clinic import settings
+from support import NOT_FOUND, PATIENT_KEYS, Client, User, clinic, frozen, gateway, moto_tables, patient, user
 
 NOW = datetime(2023, 10, 20, 10, 0, 0, 123000, tzinfo=UTC)
 PRECONDITION_FAILED = {"errors": "Patient has been modified since it was read"}
@@ -27,9 +27,8 @@ def client() -> Iterator[Client]:
 
 @pytest.fixture(autouse=True)
 def fixed_clock() -> Iterator[None]:
-    clock.set_clock(lambda: NOW)
-    yield
-    clock.set_clock(None)
+    with frozen(NOW):
+        yield
 
 
 @pytest.fixture
@@ -121,11 +120,11 @@ def test_ids_are_unique_and_increasing(client: Client, admin: User) -> None:
 def test_age_is_computed_from_the_clock_at_response_time(
     client: Client, admin: User, born: str, today: datetime, age: int
 ) -> None:
-    clock.set_clock(lambda: datetime(2030, 1, 1, tzinfo=UTC))
-    pid = create(client, admin, date_of_birth=born).body["id"]
-    clock.set_clock(lambda: today)
-    assert client.get(f"/v1/patients/{pid}", token=admin.token).body["age"] == age
-    listed = client.get("/v1/patients", token=admin.token).body["patients"]
+    with frozen(datetime(2030, 1, 1, tzinfo=UTC)):
+        pid = create(client, admin, date_of_birth=born).body["id"]
+    with frozen(today):
+        assert client.get(f"/v1/patients/{pid}", token=admin.token).body["age"] == age
+        listed = client.get("/v1/patients", token=admin.token).body["patients"]
     assert [p["age"] for p in listed] == [age]
 
 
@@ -133,8 +132,8 @@ def test_age_follows_the_clock_without_any_write(client: Client, admin: User) ->
     pid = create(client, admin).body["id"]
     ages = []
     for day in (14, 15):
-        clock.set_clock(lambda day=day: datetime(2023, 5, day, 12, tzinfo=UTC))
-        reply = client.get(f"/v1/patients/{pid}", token=admin.token)
+        with frozen(datetime(2023, 5, day, 12, tzinfo=UTC)):
+            reply = client.get(f"/v1/patients/{pid}", token=admin.token)
         ages.append((reply.body["age"], reply.body["updated_at"], reply.header("ETag")))
     assert ages[0][0] == 12 and ages[1][0] == 13
     assert ages[0][1:] == ages[1][1:]  # nothing was stored
@@ -167,11 +166,11 @@ def test_missing_and_other_clinics_patients_are_404(client: Client, admin: User)
 
 def test_update_changes_only_the_keys_sent(client: Client, admin: User) -> None:
     created = create(client, admin, gender="male", email="john@example.com", address={"street": "1 A St"}).body
-    clock.set_clock(lambda: datetime(2023, 10, 21, 8, tzinfo=UTC))
-    reply = client.put(f"/v1/patients/{created['id']}", {"patient": {"first_name": "Johnny"}}, token=admin.token)
-    assert reply.status == 200, reply.text
-    assert reply.body == {**created, "first_name": "Johnny", "updated_at": "2023-10-21T08:00:00.000Z"}
-    assert client.get(f"/v1/patients/{created['id']}", token=admin.token).body == reply.body
+    with frozen(datetime(2023, 10, 21, 8, tzinfo=UTC)):
+        reply = client.put(f"/v1/patients/{created['id']}", {"patient": {"first_name": "Johnny"}}, token=admin.token)
+        assert reply.status == 200, reply.text
+        assert reply.body == {**created, "first_name": "Johnny", "updated_at": "2023-10-21T08:00:00.000Z"}
+        assert client.get(f"/v1/patients/{created['id']}", token=admin.token).body == reply.body
 
 
 def test_null_clears_optional_fields(client: Client, admin: User) -> None:

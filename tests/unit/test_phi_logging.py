@@ -16,12 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from clinic import accounts, settings
-from support import without_random_ids_and_times
+from support import Client, Reply, without_random_ids_and_times
 
 from local import events
-from local.gateway import HttpResponse, LocalGateway
+from local.gateway import LocalGateway
 from local.template import load_template
 
 CANARIES = {
@@ -84,14 +83,17 @@ def test_no_canary_in_logs_metrics_audit_or_other_callers_bodies(
     stranger = accounts.create_user(other_clinic["id"], "admin", "Stranger")
     tokens = {u["id"]: accounts.issue_token(u["id"])["token"] for u in (admin, provider, stranger)}
 
-    def call(user: dict[str, Any], method: str, path: str, body: Any = None, **headers: str) -> HttpResponse:
-        sent = {"X-User-Token": tokens[user["id"]], "Content-Type": "application/json", **headers}
-        raw = body if isinstance(body, bytes) else b"" if body is None else json.dumps(body).encode()
-        return _http(method, path, sent, raw)
+    client = Client(server.url)  # type: ignore[attr-defined]
 
-    def _http(method: str, path: str, headers: dict[str, str], raw: bytes = b"") -> HttpResponse:
-        reply = requests.request(method, server.url + path, headers=headers, data=raw, timeout=30)  # type: ignore[attr-defined]
-        return HttpResponse(reply.status_code, dict(reply.headers), reply.content)
+    def call(user: dict[str, Any], method: str, path: str, body: Any = None, **headers: str) -> Reply:
+        return client.request(
+            method,
+            path,
+            token=tokens[user["id"]],
+            json_body=... if body is None or isinstance(body, bytes) else body,
+            data=body if isinstance(body, bytes) else None,
+            headers={"Content-Type": "application/json", **headers},
+        )
 
     address = {k: CANARIES[k] for k in ("street", "city", "state", "zip_code")}
     patient = {k: CANARIES[k] for k in ("first_name", "last_name", "date_of_birth", "phone", "email")}
@@ -99,8 +101,8 @@ def test_no_canary_in_logs_metrics_audit_or_other_callers_bodies(
         admin, "POST", "/v1/patients", {"patient": {**patient, "address": address}}, **{"Idempotency-Key": "c"}
     )
     assert created.status == 201
-    pid = json.loads(created.body)["id"]
-    own: list[HttpResponse] = [created]
+    pid = created.body["id"]
+    own: list[Reply] = [created]
     own.append(
         call(admin, "POST", "/v1/patients", {"patient": {**patient, "address": address}}, **{"Idempotency-Key": "c"})
     )
@@ -110,7 +112,7 @@ def test_no_canary_in_logs_metrics_audit_or_other_callers_bodies(
     gauge = {"gauge_type": "pain", "value": CANARIES["value"], "notes": CANARIES["notes"]}
     recorded = call(admin, "POST", f"/v1/patients/{pid}/gauges", {"gauge": gauge})
     assert recorded.status == 201
-    (alert,) = json.loads(call(admin, "GET", f"/v1/patients/{pid}/alerts").body)["alerts"]
+    (alert,) = call(admin, "GET", f"/v1/patients/{pid}/alerts").body["alerts"]
     own += [
         call(admin, "GET", "/v1/alerts"),
         call(admin, "POST", f"/v1/alerts/{alert['id']}/acknowledge"),
@@ -120,7 +122,7 @@ def test_no_canary_in_logs_metrics_audit_or_other_callers_bodies(
     # An assessment with the canary note that fires self_harm_risk: its alert and event hold no note, no answer.
     assessment = {"instrument": "phq9", "answers": [0, 0, 0, 0, 0, 0, 0, 0, 1], "notes": CANARIES["notes"]}
     assert call(admin, "POST", f"/v1/patients/{pid}/assessments", {"assessment": assessment}).status == 201
-    (urgent,) = json.loads(call(admin, "GET", f"/v1/patients/{pid}/alerts").body)["alerts"]
+    (urgent,) = call(admin, "GET", f"/v1/patients/{pid}/alerts").body["alerts"]
     assert urgent["rule"] == "self_harm_risk"
     own += [
         call(admin, "GET", f"/v1/patients/{pid}"),
@@ -173,12 +175,12 @@ def test_no_canary_in_logs_metrics_audit_or_other_callers_bodies(
         call(provider, "GET", f"/v1/patients?search={CANARIES['last_name'][:6]}"),
         call(stranger, "GET", "/v1/alerts"),
         call(stranger, "POST", f"/v1/alerts/{alert['id']}/resolve", {"resolution_note": CANARIES["notes"]}),
-        _http("GET", f"/v1/patients/{pid}", {"X-User-Token": "x" * 40}),
+        client.get(f"/v1/patients/{pid}", token="x" * 40),
     ]
     assert [r.status for r in others] == [404, 404, 404, 200, 201, 403, 403, 200, 200, 404, 401]
-    assert json.loads(others[3].body)["patients"] == [] and json.loads(others[7].body)["patients"] == []
+    assert others[3].body["patients"] == [] and others[7].body["patients"] == []
     # The stranger's create with the same Idempotency-Key is its own request, not a replay of the admin's.
-    assert json.loads(others[4].body)["id"] != pid
+    assert others[4].body["id"] != pid
 
     stdio = capsys.readouterr()
     audit_items = [
@@ -204,10 +206,8 @@ def test_no_canary_in_logs_metrics_audit_or_other_callers_bodies(
         ),
         "stdout (metrics included)": stdio.out,
         "stderr (gateway access lines)": stdio.err,
-        "other callers' bodies": "\n".join(
-            r.body.decode() + json.dumps(r.headers) for r in others if r is not others[4]
-        ),
-        "error bodies": "\n".join(r.body.decode() for r in rejected),
+        "other callers' bodies": "\n".join(r.text + json.dumps(r.headers) for r in others if r is not others[4]),
+        "error bodies": "\n".join(r.text for r in rejected),
         "audit trail": json.dumps(audit_items),
         # The events published (locally: this file), and the alert items (but the clinician's own resolution note,
         # which staff read back): ids, rule, priority, times.
@@ -221,4 +221,4 @@ def test_no_canary_in_logs_metrics_audit_or_other_callers_bodies(
     }
     assert leaks == {where: [] for where in outputs}
     # And the canaries were really sent and stored: the admin sees them.
-    assert CANARIES["notes"] in own[-2].body.decode() and "Zqxrenamed" in own[-3].body.decode()
+    assert CANARIES["notes"] in own[-2].text and "Zqxrenamed" in own[-3].text

@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from clinic import gauges, store, summaries
 from clinic.models import DEFAULT_SCALES
-from gauge_support import Clinic, at, fast_moto_queries, frozen, metered, new_clinic
+from gauge_support import Clinic, fast_moto_queries, metered, new_clinic
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import without_random_ids_and_times
+from support import at, frozen, without_random_ids_and_times
 
 from local.events import scheduled_event
 

@@ -18,10 +18,11 @@ import pytest
 from clinic import clock, gauges, settings, store, summaries
 from clinic.models import EARLIEST_TIME, FUTURE_TOLERANCE, NewGauge
 from clinic.validation import time_zones
-from gauge_support import Clinic, at, fast_moto_queries, frozen, new_clinic
+from gauge_support import Clinic, fast_moto_queries, new_clinic
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+from support import at, frozen
 
 from local.events import scheduled_event
 from local.moto_server import faster_transactions

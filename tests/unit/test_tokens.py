@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from clinic import accounts, clock
+from clinic import accounts
 from clinic.settings import settings
-from support import UNAUTHORIZED, Client, User, clinic, gateway, moto_tables, user
+from support import UNAUTHORIZED, Client, User, clinic, frozen, gateway, moto_tables, user
 
 from patients_admin import cli as admin_cli
 
@@ -39,9 +39,8 @@ def client(table: Any) -> Client:
 
 @pytest.fixture(autouse=True)
 def fixed_clock(table: Any) -> Iterator[None]:
-    clock.set_clock(lambda: NOW)
-    yield
-    clock.set_clock(None)
+    with frozen(NOW):
+        yield
 
 
 @pytest.fixture
@@ -123,10 +122,11 @@ def test_expired_token_is_401(client: Client, provider: User) -> None:
         (NOW + timedelta(days=2), 401),
         (NOW + timedelta(days=30), 401),
     ):
-        clock.set_clock(lambda moment=moment: moment)
-        assert status(client, issued["token"])[0] == expected, moment
+        with frozen(moment):
+            assert status(client, issued["token"])[0] == expected, moment
     # A token without expiry keeps working.
-    assert status(client, provider.token)[0] == 200
+    with frozen(NOW + timedelta(days=30)):
+        assert status(client, provider.token)[0] == 200
 
 
 def test_deactivated_users_tokens_stop_working_and_stay_revoked(client: Client, provider: User) -> None:
