@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from clinic import accounts, clock, gauges, patients, store, summaries
+from clinic import accounts, gauges, patients, store, summaries
 from clinic.errors import NotFound
 from clinic.models import NewGauge, PatientChanges
 from support import (
@@ -33,6 +33,7 @@ from support import (
     Reply,
     User,
     clinic,
+    frozen,
     patient,
     patient_user,
     user,
@@ -78,7 +79,7 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def world(local_api: Any) -> Iterator[World]:
+def world(http_api: Any) -> Iterator[World]:
     a = clinic("Matrix clinic")
     b = clinic("Other clinic")
     admin = user(a, "admin", "Ada Admin")
@@ -94,11 +95,8 @@ def world(local_api: Any) -> Iterator[World]:
     second_token = accounts.issue_token(revoked.id)["token"]
     assert accounts.revoke_tokens(revoked.id) == {"user_id": revoked.id, "revoked": 2}
     expired = user(a, "admin", "Ex Pired")
-    clock.set_clock(lambda: datetime.now(UTC) - timedelta(days=2))
-    try:
+    with frozen(datetime.now(UTC) - timedelta(days=2)):
         expired_token = accounts.issue_token(expired.id, expires_in_days=1)["token"]
-    finally:
-        clock.set_clock(None)
     deactivated = user(a, "admin", "De Activated")
     accounts.set_active(deactivated.id, False)
 
@@ -129,7 +127,7 @@ def world(local_api: Any) -> Iterator[World]:
         seeded[label] = gauges.present(stored[0])
 
     yield World(
-        client=Client(local_api.url),
+        client=Client(http_api.url),
         tokens={
             "no_token": None,
             "unknown_token": secrets.token_urlsafe(32),

@@ -32,6 +32,10 @@ ALERT_KEYS = {
 }
 
 
+# A deployed stack publishes to EventBridge, which a test cannot read back.
+local_events = pytest.mark.local_only("reads the events the local API appends to its file (LOCAL_EVENTS_FILE)")
+
+
 @pytest.fixture
 def events_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Where the local gateway (in this process) appends the events it publishes."""
@@ -79,8 +83,8 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def world(local_api: Any) -> Iterator[World]:
-    yield World(local_api.url)
+def world(http_api: Any) -> Iterator[World]:
+    yield World(http_api.url)
 
 
 def _rules_cleanup(world: World) -> None:
@@ -95,6 +99,7 @@ def clean_rules(world: World) -> Iterator[None]:
     _rules_cleanup(world)
 
 
+@local_events
 def test_a_clinic_rule_counts_local_days_across_a_dst_change(
     world: World, clean_rules: None, events_file: Path
 ) -> None:
@@ -139,6 +144,7 @@ def test_a_rule_below_its_threshold_on_one_day_does_not_fire(world: World, clean
     assert alert["priority"] == "urgent"
 
 
+@local_events
 def test_acknowledge_then_resolve_and_the_next_trigger_opens_a_new_alert(
     world: World, clean_rules: None, events_file: Path
 ) -> None:
@@ -336,6 +342,7 @@ PHQ9_ITEM9 = [0, 0, 0, 0, 0, 0, 0, 0]  # items 1-8 at zero: only item 9 varies
 
 
 @pytest.mark.parametrize(("item9", "fires"), [(0, False), (1, True), (3, True)])
+@local_events
 def test_self_harm_risk_at_its_edge(world: World, events_file: Path, item9: int, fires: bool) -> None:
     pid = patient(world.provider, "Sia", "Selfharm")["id"]
     recorded = _assess(world, pid, "phq9", [*PHQ9_ITEM9, item9])

@@ -26,7 +26,7 @@ ASSESSMENT_KEYS = {
 
 
 @pytest.fixture(scope="module")
-def world(local_api: Any) -> dict[str, Any]:
+def world(http_api: Any) -> dict[str, Any]:
     home = clinic("Assessments clinic")
     admin = user(home, "admin", "Asa Admin")
     provider = user(home, "provider", "Dr. Pia Prov")
@@ -36,8 +36,8 @@ def world(local_api: Any) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def api(local_api: Any) -> Client:
-    return Client(local_api.url)
+def api(http_api: Any) -> Client:
+    return Client(http_api.url)
 
 
 def test_record_read_list_latest_and_delete(api: Client, world: dict[str, Any]) -> None:

@@ -24,6 +24,8 @@ from clinic import accounts, settings, store
 from local.dynamodb import create_tables, free_port
 from local.template import environment, load_template
 
+pytestmark = pytest.mark.local_only("races gateway processes of its own on an embedded DynamoDB of its own")
+
 CONTAINERS = 5
 PATIENT = {"first_name": "Grace", "last_name": "Hopper", "date_of_birth": "1946-12-09"}
 

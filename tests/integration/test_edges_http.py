@@ -5,13 +5,11 @@ wrong gauge deleted) before its fix; none may be a 5xx now."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from clinic import clock
-from support import NOT_FOUND, Client, Reply, User, clinic, user
+from support import NOT_FOUND, Client, Reply, User, clinic, frozen, user
 
 from local import events
 
@@ -24,13 +22,13 @@ TOO_DEEP = {"errors": "Request body is nested too deeply"}
 
 
 @pytest.fixture(scope="module")
-def admin(local_api: Any) -> User:
+def admin(http_api: Any) -> User:
     return user(clinic("Edges clinic"), "admin", "Edge Admin")
 
 
 @pytest.fixture(scope="module")
-def api(local_api: Any) -> Client:
-    return Client(local_api.url)
+def api(http_api: Any) -> Client:
+    return Client(http_api.url)
 
 
 def new_patient(api: Client, admin: User, time_zone: str = "UTC") -> int:
@@ -54,20 +52,17 @@ def gauge_ids(api: Client, admin: User, patient_id: int, **query: Any) -> list[i
     return [g["id"] for g in reply.body["gauges"]]
 
 
-def run_summary_job(local_api: Any) -> dict[str, Any]:
+def run_summary_job(http_api: Any) -> dict[str, Any]:
     """One run of the scheduled job as EventBridge would start it, past the minute it waits for new gauges."""
-    later = datetime.now(UTC) + timedelta(minutes=2)
-    clock.set_clock(lambda: later)
-    try:
-        return local_api.gateway.invoke("SummarizeGaugesFunction", events.scheduled_event("summaries"))
-    finally:
-        clock.set_clock(None)
+    with frozen(datetime.now(UTC) + timedelta(minutes=2)):
+        return http_api.gateway.invoke("SummarizeGaugesFunction", events.scheduled_event("summaries"))
 
 
 # ---- 1. recorded_at before 1900, four-digit years ----
 
 
-def test_recorded_at_has_a_lower_bound_and_four_digit_years(local_api: Any, api: Client, admin: User) -> None:
+@pytest.mark.local_only("runs the summary job in-process, past the minute it waits; a stack runs it on its schedule")
+def test_recorded_at_has_a_lower_bound_and_four_digit_years(http_api: Any, api: Client, admin: User) -> None:
     pid = new_patient(api, admin)
     for early in ("0001-01-01T00:00:00Z", "1899-12-31T23:59:59.999Z", "1900-01-01T00:30:00+01:00"):
         reply = record(api, admin, pid, recorded_at=early)
@@ -75,7 +70,7 @@ def test_recorded_at_has_a_lower_bound_and_four_digit_years(local_api: Any, api:
     earliest = record(api, admin, pid, recorded_at="1900-01-01T00:00:00Z")
     assert (earliest.status, earliest.body["recorded_at"]) == (201, "1900-01-01T00:00:00.000Z")
 
-    result = run_summary_job(local_api)
+    result = run_summary_job(http_api)
     assert result["set_aside"] == 0
     summary = api.get(
         f"/v1/patients/{pid}/gauges/summary",
@@ -85,7 +80,7 @@ def test_recorded_at_has_a_lower_bound_and_four_digit_years(local_api: Any, api:
     assert [(s["period_start"], s["count"]) for s in summary.body["summaries"]] == [("1900-01-01", 1)]
     deleted = api.delete(f"/v1/patients/{pid}/gauges/{earliest.body['id']}", token=admin.token)
     assert deleted.status == 204
-    assert run_summary_job(local_api)["set_aside"] == 0
+    assert run_summary_job(http_api)["set_aside"] == 0
 
 
 # ---- 2. the ends of the calendar ----
@@ -290,20 +285,15 @@ def test_the_size_limit_counts_bytes(api: Client, admin: User, character: str) -
 # ---- 7. a summary range that starts after today ----
 
 
+@pytest.mark.local_only("runs the summary job in-process, past the minute it waits; a stack runs it on its schedule")
 @pytest.mark.parametrize("period", ["day", "week"])
-def test_summary_starting_after_today_is_empty(local_api: Any, api: Client, admin: User, period: str) -> None:
+def test_summary_starting_after_today_is_empty(http_api: Any, api: Client, admin: User, period: str) -> None:
     pid = new_patient(api, admin, "Pacific/Kiritimati")
     record(api, admin, pid)
-    run_summary_job(local_api)
+    run_summary_job(http_api)
     for days in (2, 10, 400):
         start = (datetime.now(UTC) + timedelta(days=days)).date().isoformat()
         reply = api.get(
             f"/v1/patients/{pid}/gauges/summary", token=admin.token, query={"start_date": start, "period": period}
         )
         assert (reply.status, reply.body["summaries"]) == (200, []), start
-
-
-@pytest.fixture(autouse=True)
-def _real_clock() -> Iterator[None]:
-    yield
-    clock.set_clock(None)

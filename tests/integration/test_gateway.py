@@ -358,15 +358,15 @@ def test_schedules_run_at_start_with_a_scheduled_event(gateway: LocalGateway) ->
 
 
 @pytest.mark.http
-def test_real_template_over_http(local_api: Any) -> None:
+def test_real_template_over_http(http_api: Any) -> None:
     """The session's local API (real template, embedded DynamoDB): gateway answers need no domain code."""
-    no_token = requests.get(f"{local_api.url}/v1/patients")
+    no_token = requests.get(f"{http_api.url}/v1/patients")
     assert no_token.status_code == 401
     assert no_token.json() == {"errors": "You are not authorized to perform this action."}
-    unknown = requests.get(f"{local_api.url}/v1/unknown", headers={"X-User-Token": "x" * 40})
+    unknown = requests.get(f"{http_api.url}/v1/unknown", headers={"X-User-Token": "x" * 40})
     assert unknown.status_code == 404
     assert unknown.json() == {"errors": "Not found"}
-    assert local_api.endpoint_url.startswith("http://127.0.0.1:")
+    assert http_api.endpoint_url.startswith("http://127.0.0.1:")
 
 
 # ---- the HTTP front end under bursts, odd framing and clients that hang up ----

@@ -23,13 +23,13 @@ ORIGIN = "https://partner.example.org"
 
 
 @pytest.fixture(scope="module")
-def admin(local_api: Any) -> User:
+def admin(http_api: Any) -> User:
     return user(clinic("Hardening clinic"), "admin", "Hard Admin")
 
 
 @pytest.fixture(scope="module")
-def api(local_api: Any) -> Client:
-    return Client(local_api.url)
+def api(http_api: Any) -> Client:
+    return Client(http_api.url)
 
 
 def new_patient(api: Client, admin: User, **fields: Any) -> dict[str, Any]:
@@ -155,12 +155,12 @@ def test_every_answer_says_no_store(api: Client, admin: User) -> None:
 
 
 @pytest.fixture
-def cors_api(local_api: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Client]:
+def cors_api(http_api: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Client]:
     """The local API started with CorsAllowedOrigins set (the handlers read it from their environment)."""
     monkeypatch.setenv("CORS_ALLOWED_ORIGINS", f"{ORIGIN},https://other.example.org")
     settings.reset()
     gateway = LocalGateway(
-        local_api.template,
+        http_api.gateway.template,
         {"CorsAllowedOrigins": f"{ORIGIN},https://other.example.org"},
         authorizer_cache=False,
         set_environment=False,
@@ -172,6 +172,9 @@ def cors_api(local_api: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Client
     settings.reset()
 
 
+@pytest.mark.local_only(
+    "serves a second local API with CorsAllowedOrigins set; a stack has the origins it was deployed with"
+)
 def test_cors_for_the_template_s_allowed_origins(cors_api: Client, admin: User) -> None:
     preflight = cors_api.request(
         "OPTIONS",

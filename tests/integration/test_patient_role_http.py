@@ -30,7 +30,7 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def world(local_api: Any) -> Iterator[World]:
+def world(http_api: Any) -> Iterator[World]:
     a, b = clinic("Hypothesis clinic"), clinic("Hypothesis other clinic")
     admin, other_admin = user(a, "admin", "Hy Admin"), user(b, "admin", "Hy Other Admin")
     own = patient(admin, "Owen", "Ownrecord")
@@ -43,7 +43,7 @@ def world(local_api: Any) -> Iterator[World]:
     gauges.record(admin.caller, own, [NewGauge(gauge_type="mood", value=5)])
     me = patient_user(admin, own)
     yield World(
-        client=Client(local_api.url),
+        client=Client(http_api.url),
         token=me.token,
         user_id=me.id,
         own=own["id"],

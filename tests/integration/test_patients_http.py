@@ -16,7 +16,7 @@ JSON = {"Content-Type": "application/json"}
 
 
 @pytest.fixture(scope="module")
-def admin(local_api: Any) -> User:
+def admin(http_api: Any) -> User:
     return user(clinic("HTTP clinic"), "admin", "Http Admin")
 
 
@@ -27,11 +27,11 @@ def session(admin: User) -> requests.Session:
     return s
 
 
-def url(local_api: Any, path: str) -> str:
-    return local_api.url + path
+def url(http_api: Any, path: str) -> str:
+    return http_api.url + path
 
 
-def test_create_read_update_list_over_http(local_api: Any, session: requests.Session) -> None:
+def test_create_read_update_list_over_http(http_api: Any, session: requests.Session) -> None:
     body = {
         "patient": {
             "first_name": "Zoë",
@@ -42,7 +42,7 @@ def test_create_read_update_list_over_http(local_api: Any, session: requests.Ses
             "time_zone": "America/Los_Angeles",
         }
     }
-    created = session.post(url(local_api, "/v1/patients"), json=body)
+    created = session.post(url(http_api, "/v1/patients"), json=body)
     assert created.status_code == 201, created.text
     assert created.headers["Content-Type"].startswith("application/json")
     patient = created.json()
@@ -51,11 +51,11 @@ def test_create_read_update_list_over_http(local_api: Any, session: requests.Ses
     assert created.headers["Location"] == f"/v1/patients/{patient['id']}"
     etag = created.headers["ETag"]
 
-    read = session.get(url(local_api, created.headers["Location"]))
+    read = session.get(url(http_api, created.headers["Location"]))
     assert (read.status_code, read.json(), read.headers["ETag"]) == (200, patient, etag)
 
     updated = session.put(
-        url(local_api, created.headers["Location"]),
+        url(http_api, created.headers["Location"]),
         json={"patient": {"phone": "+1-555-123-4567"}},
         headers={"If-Match": etag},
     )
@@ -64,30 +64,30 @@ def test_create_read_update_list_over_http(local_api: Any, session: requests.Ses
     assert updated.headers["ETag"] != etag
 
     stale = session.put(
-        url(local_api, created.headers["Location"]), json={"patient": {"phone": None}}, headers={"If-Match": etag}
+        url(http_api, created.headers["Location"]), json={"patient": {"phone": None}}, headers={"If-Match": etag}
     )
     assert (stale.status_code, stale.json()) == (412, {"errors": "Patient has been modified since it was read"})
 
     for search in ("zo", "ZOË", "ång", "zoe@example.com"):
-        listed = session.get(url(local_api, "/v1/patients"), params={"search": search})
+        listed = session.get(url(http_api, "/v1/patients"), params={"search": search})
         assert [p["id"] for p in listed.json()["patients"]] == [patient["id"]], search
-    assert session.get(url(local_api, "/v1/patients"), params={"search": "zoe"}).json()["patients"] == []
+    assert session.get(url(http_api, "/v1/patients"), params={"search": "zoe"}).json()["patients"] == []
 
 
 @pytest.mark.parametrize("path", ["/v1/patients/abc", "/v1/patients/0", "/v1/patients/1.5", "/v1/patients/%2F1"])
-def test_non_integer_ids_are_404(local_api: Any, session: requests.Session, path: str) -> None:
-    reply = session.get(url(local_api, path))
+def test_non_integer_ids_are_404(http_api: Any, session: requests.Session, path: str) -> None:
+    reply = session.get(url(http_api, path))
     assert (reply.status_code, reply.json()) == (404, NOT_FOUND)
 
 
-def test_missing_patient_is_404(local_api: Any, session: requests.Session) -> None:
+def test_missing_patient_is_404(http_api: Any, session: requests.Session) -> None:
     for method in ("GET", "PUT"):
-        reply = session.request(method, url(local_api, f"/v1/patients/{10**9}"), json={"patient": {"first_name": "X"}})
+        reply = session.request(method, url(http_api, f"/v1/patients/{10**9}"), json={"patient": {"first_name": "X"}})
         assert (reply.status_code, reply.json()) == (404, NOT_FOUND)
 
 
-def test_error_bodies_on_the_wire(local_api: Any, session: requests.Session) -> None:
-    post = url(local_api, "/v1/patients")
+def test_error_bodies_on_the_wire(http_api: Any, session: requests.Session) -> None:
+    post = url(http_api, "/v1/patients")
     malformed = session.post(post, data="{not json", headers=JSON)
     assert (malformed.status_code, malformed.json()) == (400, {"errors": "Request body is not valid JSON"})
 
@@ -114,7 +114,7 @@ def test_error_bodies_on_the_wire(local_api: Any, session: requests.Session) -> 
         assert "Traceback" not in reply.text
 
 
-def test_authentication_comes_first(local_api: Any) -> None:
+def test_authentication_comes_first(http_api: Any) -> None:
     # No token: 401 even for a body that is not JSON, a missing patient or an invalid query.
     for method, path, data in (
         ("POST", "/v1/patients", "{not json"),
@@ -122,12 +122,12 @@ def test_authentication_comes_first(local_api: Any) -> None:
         ("GET", "/v1/patients?page=x", None),
         ("PUT", "/v1/patients/abc", "{}"),
     ):
-        reply = requests.request(method, url(local_api, path), data=data, headers=JSON, timeout=10)
+        reply = requests.request(method, url(http_api, path), data=data, headers=JSON, timeout=10)
         assert (reply.status_code, reply.json()) == (401, UNAUTHORIZED), (method, path)
 
 
-def test_unknown_routes_are_404_with_a_json_body(local_api: Any, session: requests.Session) -> None:
+def test_unknown_routes_are_404_with_a_json_body(http_api: Any, session: requests.Session) -> None:
     for method, path in (("GET", "/v1/nothing"), ("DELETE", "/v1/patients/1"), ("GET", "/v2/patients")):
         for headers in ({}, {"X-User-Token": None}):  # with the session's token, and without any
-            reply = session.request(method, url(local_api, path), headers=headers)
+            reply = session.request(method, url(http_api, path), headers=headers)
             assert (reply.status_code, reply.json()) == (404, {"errors": "Not found"}), (method, path, headers)

@@ -42,16 +42,16 @@ def test_the_readme_has_examples_of_every_kind() -> None:
 
 
 @pytest.fixture(scope="module")
-def demo(local_api) -> dict:
+def demo(http_api) -> dict:
     return seed_demo()
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 @pytest.mark.parametrize(("command", "expected"), _examples(), ids=lambda v: str(v)[:60])
-def test_readme_example(local_api, demo: dict, command: str, expected: int) -> None:
+def test_readme_example(http_api, demo: dict, command: str, expected: int) -> None:
     env = {
         **os.environ,
-        "API": local_api.url,
+        "API": http_api.url,
         "PATIENT_ID": str(demo["patient_ids"][0]),
         **{f"{role.upper()}_TOKEN": token for role, token in demo["tokens"].items()},
     }

@@ -21,7 +21,10 @@ from local.events import API_ID
 from local.gateway import LocalGateway
 from patients_admin import cli as admin_cli
 
-pytestmark = pytest.mark.http
+pytestmark = [
+    pytest.mark.http,
+    pytest.mark.local_only("serves a local API of its own with the authorizer cache on, flushed at its local endpoint"),
+]
 
 # "Within a few seconds": the flush is synchronous, so the very next request is expected to be refused.
 AT_ONCE_SECONDS = 3.0

@@ -177,10 +177,10 @@ def _within_business_rules(case: Any) -> Any:
 
 
 @pytest.fixture(scope="module")
-def demo(local_api: Any) -> dict[str, Any]:
+def demo(http_api: Any) -> dict[str, Any]:
     from local.seed import seed_demo
 
-    _demo.update(seed_demo(gauge_days=3), url=local_api.url)  # a few days: small gauge pages
+    _demo.update(seed_demo(gauge_days=3), url=http_api.url)  # a few days: small gauge pages
     return _demo
 
 

@@ -176,9 +176,9 @@ def test_every_client_is_checked(aws: Any, dynamodb_rules_check: Checker) -> Non
     _breaks_a_rule(boto3.session.Session().client("dynamodb", region_name=REGION), dynamodb_rules_check, table)
 
 
-def test_clients_of_the_local_api_are_checked(local_api: Any, dynamodb_rules_check: Checker) -> None:
+def test_clients_of_the_local_api_are_checked(http_api: Any, dynamodb_rules_check: Checker) -> None:
     table = settings.settings().table_name
-    _breaks_a_rule(dynamodb_client(local_api.endpoint_url), dynamodb_rules_check, table)
+    _breaks_a_rule(dynamodb_client(http_api.endpoint_url), dynamodb_rules_check, table)
     # The handlers behind the local gateway use clinic.settings' client, pointed at the embedded server.
-    assert settings.dynamodb().meta.endpoint_url == local_api.endpoint_url
+    assert settings.dynamodb().meta.endpoint_url == http_api.endpoint_url
     _breaks_a_rule(settings.dynamodb(), dynamodb_rules_check, table)
