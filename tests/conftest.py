@@ -1,9 +1,9 @@
 """Shared fixtures.
 
-tests/unit runs in-process on moto and never leaves the machine: the AWS credentials are dummies.
-tests/integration talks HTTP to `http_api`: the local API (template.yaml served by the local gateway over an
+tests/handlers and tests/tooling run in-process on moto and never leave the machine: the AWS credentials are
+dummies. tests/http talk HTTP to `http_api`: the local API (template.yaml served by the local gateway over an
 embedded DynamoDB), or a deployed stack given by `--stack NAME` (its ApiUrl and PatientsTableName outputs) or
-by API_URL and TABLE_NAME, with the shell's credentials; then only tests/integration runs, and the tests marked
+by API_URL and TABLE_NAME, with the shell's credentials; then only tests/http run, and the tests marked
 `local_only` are skipped with their reason."""
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from local.gateway import LocalGateway
 from local.template import REGION, environment, load_template
 
 TESTS = Path(__file__).parent
-HTTP_TESTS = TESTS / "integration"
+HTTP_TESTS = TESTS / "http"
 
 # Alert events published locally go to a file (clinic.alert_events): the tests' own, never the repository's .local/.
 os.environ["LOCAL_EVENTS_FILE"] = os.path.join(tempfile.mkdtemp(prefix="patients-api-events-"), "events.ndjson")
@@ -55,7 +55,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--stack",
         metavar="NAME",
-        help="run tests/integration against this deployed stack (its ApiUrl and PatientsTableName outputs); "
+        help="run tests/http against this deployed stack (its ApiUrl and PatientsTableName outputs); "
         "API_URL and TABLE_NAME do the same without CloudFormation",
     )
 
@@ -99,13 +99,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_report_header(config: pytest.Config) -> str | None:
     deployed = config.stash[_DEPLOYED]
-    return (
-        f"tests/integration against the deployed API {deployed.url} (table {deployed.table_name})" if deployed else None
-    )
+    return f"tests/http against the deployed API {deployed.url} (table {deployed.table_name})" if deployed else None
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
-    """Against a deployed stack only tests/integration runs: the rest are about the code in this process."""
+    """Against a deployed stack only tests/http run: the rest are about the code in this process."""
     if config.stash[_DEPLOYED] is None or collection_path == HTTP_TESTS or HTTP_TESTS in collection_path.parents:
         return None
     return True if TESTS in collection_path.parents else None

@@ -47,7 +47,7 @@ def test_the_documents_error_examples_are_the_error_classes_bodies() -> None:
     for item in document["paths"].values():
         for operation in item.values():
             for status, response in operation["responses"].items():
-                # An error's example is named "error"; a 422's "rules" (tests/unit/test_openapi_rules.py checks those).
+                # An error's example is named "error"; a 422's "rules" (tests/handlers/test_openapi_rules.py checks those).
                 example: Any = response.get("content", {}).get("application/json", {}).get("examples", {}).get("error")
                 if example is None:
                     continue

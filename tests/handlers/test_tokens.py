@@ -18,7 +18,7 @@ from patients_admin import cli as admin_cli
 
 NOW = datetime(2024, 3, 1, 9, 30, tzinfo=UTC)
 # Without a stack or API_ID/API_STAGE, the CLI cannot flush an authorizer cache, and says what that means
-# (tests/integration/test_revocation_http.py flushes a real one).
+# (tests/http/test_revocation_http.py flushes a real one).
 NO_API_STAGE = {
     "authorizer_cache": "skipped",
     "warning": "The authorizer cache was not flushed: no API stage is known (--stack, or API_ID and API_STAGE). "

@@ -39,7 +39,7 @@ _demo: dict[str, Any] = {}
 def _document() -> dict[str, Any]:
     document = json.loads(openapi.OUTPUT.read_text(encoding="utf-8"))
     # time_zone's enum holds every IANA zone (~600): the coverage phase would send one request per zone. A few
-    # are enough here; tests/unit/test_openapi.py checks the enum is exactly what the validator accepts.
+    # are enough here; tests/handlers/test_openapi.py checks the enum is exactly what the validator accepts.
     for name in ("NewPatient", "PatientChanges"):
         zone = document["components"]["schemas"][name]["properties"]["time_zone"]["anyOf"][0]
         zone["enum"] = ["UTC", "America/Los_Angeles", "Europe/London", "Asia/Kolkata", "Pacific/Chatham"]
