@@ -68,8 +68,8 @@ MINIMUM: dict[str, tuple[int, str]] = {
         5,
         "alert, its patient, transaction (alert, slot, inbox moves, outbox), outbox item removed once published, audit",
     ),
-    "CreateAlertRuleFunction": (3, "id block, the clinic's rules (the 50-rule cap), conditional put"),
+    "CreateAlertRuleFunction": (2, "id block, transaction (the rule, and its clinic's counter: the 50-rule cap)"),
     "ListAlertRulesFunction": (1, "the clinic's rules (one Query; no patient data, no audit)"),
-    "DeleteAlertRuleFunction": (1, "conditional delete (a missing rule: 404)"),
+    "DeleteAlertRuleFunction": (1, "transaction (the rule, a missing one: 404; its clinic's counter)"),
     "ServeDocsFunction": (0, "no table"),
 }

@@ -7,6 +7,7 @@ in docs/data-model.md) and the transaction items the domain adds to a gauge's or
 | open slot | `OPENALERTS#<patient>` | `<rule>` | at most one unresolved alert per patient and rule |
 | inbox entry | `INBOX#<CLINIC or USER or PATIENT>#<id>#<open or resolved>` | `<rank>#<opened_at>#<id12>` | inbox pages |
 | clinic rule | `ALERTRULES#<clinic>` | `<id12>` | a clinic's rules: one Query; one rule: one GetItem |
+| rule counter | `ALERTRULECOUNT#<clinic>` | `ALERTRULECOUNT` | the rule cap: changed in each rule's put or delete |
 | day mean | `DAYMEAN#<patient>#<type>` | `<local day>` | a clinic rule reads at most `consecutive_days` of them |
 | outbox | `OUTBOX#<shard 0-7>` | `<time>#<alert id12>#<event>` | events not yet published (the summary job drains) |
 
@@ -64,6 +65,13 @@ def inbox_sk(priority: str, opened_at: str, alert_id: int) -> str:
 
 def rule_partition(clinic_id: int) -> str:
     return f"ALERTRULES#{clinic_id}"
+
+
+RULE_COUNT_SK = "ALERTRULECOUNT"
+
+
+def rule_count_key(clinic_id: int) -> tuple[str, str]:
+    return f"ALERTRULECOUNT#{clinic_id}", RULE_COUNT_SK
 
 
 def day_mean_partition(patient_id: int, gauge_type: str) -> str:
@@ -342,11 +350,38 @@ def member_entry_writes(
 # ---- clinic rules ----
 
 
-def put_rule(rule: Mapping[str, Any]) -> None:
+# A clinic's rules are capped (clinic.alert_rules.MAX_RULES) by a counter item written in the same transaction as
+# each rule: a count read before the write (a Query) let two racing creates both pass it.
+
+
+def _count(clinic_id: int, change: int, below: int | None = None) -> dict[str, Any]:
+    """ADD `change` to the clinic's rule counter, only while it is `below` when given. A missing counter is 0:
+    the first ADD creates it (a clinic's first rule; rules stored before the counter are not in it, README)."""
+    update: dict[str, Any] = {
+        "TableName": store._table(),
+        "Key": store._key(*rule_count_key(clinic_id)),
+        "UpdateExpression": "ADD rule_count :change",
+        "ExpressionAttributeValues": {":change": {"N": str(change)}},
+    }
+    if below is not None:
+        update["ConditionExpression"] = "attribute_not_exists(rule_count) OR rule_count < :below"
+        update["ExpressionAttributeValues"][":below"] = {"N": str(below)}
+    return {"Update": update}
+
+
+def put_rule(rule: Mapping[str, Any], max_rules: int) -> bool:
+    """Stores a new rule and counts it, in one transaction: False (nothing written) when its clinic has
+    `max_rules` already. ConditionFailed: another transaction held the counter meanwhile (retry)."""
     item = {**rule, "pk": rule_partition(rule["clinic_id"]), "sk": f"{rule['id']:012d}"}
-    dynamodb().put_item(
-        TableName=store._table(), Item=store._item(item), ConditionExpression="attribute_not_exists(pk)"
-    )
+    try:
+        store._transact([_put(item, "attribute_not_exists(pk)"), _count(rule["clinic_id"], 1, below=max_rules)])
+    except store.ConditionFailed as error:
+        if 0 in error.failed - error.conflicted:
+            raise store.NewKeyTaken from None
+        if 1 in error.failed - error.conflicted:
+            return False
+        raise
+    return True
 
 
 def clinic_rules(clinic_id: int) -> list[dict[str, Any]]:
@@ -354,14 +389,14 @@ def clinic_rules(clinic_id: int) -> list[dict[str, Any]]:
 
 
 def delete_rule(clinic_id: int, rule_id: int) -> bool:
+    """Deletes a rule and uncounts it, in one transaction: False (nothing written, the counter as it was) when the
+    clinic has no such rule. ConditionFailed: another transaction held the rule or the counter meanwhile (retry)."""
+    key = store._key(rule_partition(clinic_id), f"{rule_id:012d}")
+    delete = {"Delete": {"TableName": store._table(), "Key": key, "ConditionExpression": "attribute_exists(pk)"}}
     try:
-        dynamodb().delete_item(
-            TableName=store._table(),
-            Key=store._key(rule_partition(clinic_id), f"{rule_id:012d}"),
-            ConditionExpression="attribute_exists(pk)",
-        )
-    except ClientError as error:
-        if store._cancelled_by_condition(error):
+        store._transact([delete, _count(clinic_id, -1)])
+    except store.ConditionFailed as error:
+        if 0 in error.failed - error.conflicted:
             return False
         raise
     return True

@@ -27,12 +27,14 @@ class ConditionFailed(Exception):
     """A conditional write found the item not in the expected state.
 
     `failed` holds the positions, in a transaction, of the items whose condition failed (or that another
-    transaction was changing); empty for a single-item write.
+    transaction was changing); empty for a single-item write. `conflicted` holds those of the latter only
+    (TransactionConflict: nothing is known about their condition, so a retry may succeed).
     """
 
-    def __init__(self, failed: Sequence[int] = ()) -> None:
+    def __init__(self, failed: Sequence[int] = (), conflicted: Sequence[int] = ()) -> None:
         super().__init__()
         self.failed = frozenset(failed)
+        self.conflicted = frozenset(conflicted)
 
 
 class NewKeyTaken(Exception):
@@ -106,7 +108,8 @@ def _transact(items: Sequence[dict[str, Any]]) -> None:
             failed = [
                 i for i, r in enumerate(reasons) if r.get("Code") in ("ConditionalCheckFailed", "TransactionConflict")
             ]
-            raise ConditionFailed(failed) from None
+            conflicted = [i for i, r in enumerate(reasons) if r.get("Code") == "TransactionConflict"]
+            raise ConditionFailed(failed, conflicted) from None
         raise
 
 
