@@ -28,7 +28,7 @@ from support import served_api
 from local.dynamodb import create_tables
 from local.events import LambdaContext
 from local.gateway import LocalGateway
-from local.template import REGION, environment, load_template
+from local.template import REGION, environment, load_template, table_specs
 
 TESTS = Path(__file__).parent
 HTTP_TESTS = TESTS / "http"
@@ -193,16 +193,22 @@ class HttpApi:
 
 
 @pytest.fixture(scope="session")
-def http_api(request: pytest.FixtureRequest) -> Iterator[HttpApi]:
-    """The local API on a free port of this process (on an embedded DynamoDB of its own), or the deployed stack. Either way the domain functions that tests call to make users, tokens and
-    patients write to the same table as the API."""
+def http_api(request: pytest.FixtureRequest, dynamodb_rules_check: dynamodb_rules.Checker) -> Iterator[HttpApi]:
+    """The local API on a free port of this process (on an embedded DynamoDB of its own), or the deployed stack.
+    Either way the domain functions that tests call to make users, tokens and patients write to the same table as
+    the API."""
     deployed = request.config.stash[_DEPLOYED]
     if deployed is None:
         with served_api() as (gateway, url, endpoint):
             yield HttpApi(url=url, gateway=gateway, endpoint_url=endpoint)
         return
+    template = load_template()
+    # The deployed table is the template's (one table): the rules check learns its keys as create_tables
+    # teaches it a local one's.
+    ((_, table),) = table_specs(template)
+    dynamodb_rules_check.rules.learn({**table, "TableName": deployed.table_name})
     with pytest.MonkeyPatch.context() as patch:
-        for name, value in environment(load_template()).items():
+        for name, value in environment(template).items():
             patch.setenv(name, value)
         patch.setenv("TABLE_NAME", deployed.table_name)
         settings.reset()
