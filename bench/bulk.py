@@ -1,6 +1,6 @@
 """Bulk loading for the scaling benchmark: other clinics' patients and gauges that make the table 100x
 bigger without touching the measured clinic. Items come from the store's own builders
-(store.import_patients / store.import_gauges), so key formats stay in store.py.
+(store.import_patients / store.import_gauges), so key formats stay in the store (clinic/store/keys.py).
 
 Under moto in-process (`mock_aws`) the PutRequests go straight to moto's backend: the botocore request
 and response serialization around each BatchWriteItem is pure overhead for an in-process mock, and moto
@@ -24,7 +24,7 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
-from clinic import store
+from clinic.settings import settings
 
 FIRST = ["Olivia", "Liam", "Emma", "Noah", "Amelia", "Oliver", "Sophia", "Elijah", "Isabella", "Mateo", "Ava"]
 LAST = ["Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez"]
@@ -38,7 +38,7 @@ def fast_moto() -> Iterator[Any]:
     from moto.dynamodb.models import dynamo_type, dynamodb_backends
 
     backend = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
-    table = store._table()
+    table = settings().table_name
     checked = dynamo_type.LimitedSizeDict.__setitem__
     dynamo_type.LimitedSizeDict.__setitem__ = dict.__setitem__  # type: ignore[method-assign,assignment]
 

@@ -10,6 +10,7 @@ import sys
 import time
 
 started = time.perf_counter()
+started_cpu = time.process_time()
 spec = json.loads(sys.argv[1])
 sys.path[:0] = spec["path"]
 
@@ -34,6 +35,7 @@ if spec["mode"] == "baseline":
     import boto3
 
     imported = time.perf_counter()
+    imported_cpu = time.process_time()
     client = boto3.client("dynamodb")
     answer = client.get_item(TableName=spec["table"], Key=spec["key"])
     ok = "Item" in answer
@@ -43,12 +45,23 @@ else:
     module_name, _, function_name = spec["handler"].rpartition(".")
     module = importlib.import_module(module_name)
     imported = time.perf_counter()
+    imported_cpu = time.process_time()
     result = getattr(module, function_name)(spec["event"], Context())
     ok = result
 done = time.perf_counter()
+done_cpu = time.process_time()
 sys.stdout.flush()
 print(
     "BENCH_RESULT "
-    + json.dumps({"import_s": imported - started, "answer_s": done - imported, "total_s": done - started, "ok": ok}),
+    + json.dumps(
+        {
+            "import_s": imported - started,
+            "answer_s": done - imported,
+            "total_s": done - started,
+            "import_cpu_s": imported_cpu - started_cpu,
+            "answer_cpu_s": done_cpu - imported_cpu,
+            "ok": ok,
+        }
+    ),
     flush=True,
 )

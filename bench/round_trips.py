@@ -23,8 +23,15 @@ MINIMUM: dict[str, tuple[int, str]] = {
     "GetPatientFunction": (2, "guard, audit"),
     "UpdatePatientFunction": (3, "guard, conditional update, audit"),
     "GetCareTeamFunction": (3, "guard, members' names (BatchGetItem), audit"),
-    "AddCareTeamMemberFunction": (6, "guard, lock, new and current members (BatchGetItem), transaction, save, audit"),
-    "RemoveCareTeamMemberFunction": (4, "guard, member's role, transaction, audit"),
+    "AddCareTeamMemberFunction": (
+        7,
+        "guard, lock, new and current members (BatchGetItem), the patient's open alert slots (Query: the member's "
+        "inbox entries move in the same transaction), transaction, save, audit",
+    ),
+    "RemoveCareTeamMemberFunction": (
+        5,
+        "guard, member's role, the patient's open alert slots (Query), transaction, audit",
+    ),
     "ListGaugesFunction": (3, "guard, gauge query, audit"),
     "RecordGaugesFunction": (
         8,

@@ -13,7 +13,6 @@ from typing import Any
 from clinic import (
     accounts,
     alert_rules,
-    alert_store,
     assessments,
     care_teams,
     clock,
@@ -24,6 +23,7 @@ from clinic import (
 )
 from clinic.access import Caller
 from clinic.models import NewAlertRule, NewAssessment, NewGauge, NewPatient
+from clinic.store import alerts as alert_store
 
 from local import events
 from local.template import api_routes

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 from clinic import (
     accounts,
     alert_rules,
-    alert_store,
     assessments,
     clock,
     gauges,
@@ -23,6 +22,7 @@ from clinic import (
 )
 from clinic.access import Caller
 from clinic.models import DEFAULT_SCALES, NewAlertRule, NewAssessment, NewGauge, NewPatient
+from clinic.store import alerts as alert_store
 
 DEMO_PATIENTS = [
     {

@@ -19,7 +19,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from clinic import accounts, authorizer_cache, patient_users, settings
+from clinic import accounts, authorizer_cache, patient_users, settings, store
 from clinic.errors import ApiError, ValidationFailed
 
 
@@ -176,6 +176,8 @@ def _explain(error: Exception, args: argparse.Namespace) -> str:
     import boto3
     from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError, NoRegionError
 
+    if isinstance(error, store.Unavailable) and isinstance(error.__cause__, Exception):
+        error = error.__cause__  # the store's "retry later": what the operator must fix is what caused it
     endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB")
     if isinstance(error, NoRegionError):
         return f"no AWS region: export AWS_DEFAULT_REGION=<your stack's region> (e.g. us-east-1), {LOCAL_HINT}"

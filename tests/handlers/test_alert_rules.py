@@ -1,6 +1,6 @@
 """The 50-rule cap of a clinic (clinic.alert_rules.MAX_RULES) holds under concurrency: a care-team change moves one
 inbox entry per rule in one transaction, so the cap is a storage limit, not a courtesy. Each rule is counted in
-the transaction that writes it (alert_store.put_rule, delete_rule); these tests drive the handlers through the
+the transaction that writes it (store.alerts.put_rule, delete_rule); these tests drive the handlers through the
 local gateway (in-process, moto) and read the rules and the counter back from the table."""
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from clinic import alert_rules, alert_store, settings, store
+from clinic import alert_rules, settings
 from clinic.models import NewAlertRule
+from clinic.store import alerts as alert_store
+from clinic.store import keys, table
 from support import Client, User, clinic, gateway, user
 
 RULE = {"gauge_type": "anxiety", "operator": ">=", "threshold": 8, "consecutive_days": 1, "priority": "high"}
@@ -26,7 +28,7 @@ def _rules(admin: User, count: int) -> list[int]:
 
 def _stored(clinic_id: int) -> tuple[int, int | None]:
     """The clinic's rules and its counter, as the table holds them."""
-    counter = store._get(*alert_store.rule_count_key(clinic_id), consistent=True)
+    counter = table.get(keys.alert_rule_count(clinic_id), consistent=True)
     return len(alert_store.clinic_rules(clinic_id)), int(counter["rule_count"]) if counter else None
 
 

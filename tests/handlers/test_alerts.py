@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from clinic import alert_events, alert_store, alerts, clock
+from clinic import alert_events, alerts, clock
+from clinic.store import alerts as alert_store
 from support import Client, User, clinic, frozen, gateway, patient, user
 
 # ---- the built-in rules, pure ----

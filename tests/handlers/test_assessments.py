@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from clinic import assessments, store, summaries
+from clinic import assessments, summaries
 from clinic.access import Caller, may_delete
+from clinic.settings import dynamodb
 from gauge_support import Clinic, metered, new_clinic
 from support import Client, frozen
 
@@ -287,7 +288,7 @@ def test_idempotency_key_replays_the_first_response(clinic: Clinic) -> None:
 def test_recording_is_one_transaction_and_reading_latest_is_one_query(clinic: Clinic) -> None:
     patient = clinic.patient()
     calls: list[str] = []
-    events = store.dynamodb().meta.events
+    events = dynamodb().meta.events
 
     def count(event_name: str, **kwargs: Any) -> None:
         calls.append(event_name.rsplit(".", 1)[-1])

@@ -385,7 +385,7 @@ def test_the_demo_seed_writes_weeks_of_plausible_gauges(aws: Any, monkeypatch: p
     with frozen(NOW):
         demo = seed.seed_demo()
         patients = store.get_patients(demo["patient_ids"])
-        from clinic import alert_store
+        from clinic.store import alerts as alert_store
 
         alert = alert_store.get_alert(demo["alert_id"]) or {}
         assert (alert["patient_id"], alert["priority"], alert["status"]) == (demo["patient_ids"][0], "urgent", "open")

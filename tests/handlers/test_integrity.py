@@ -22,6 +22,7 @@ from botocore.exceptions import (
 )
 from botocore.stub import Stubber
 from clinic import accounts, settings, store
+from clinic.store import keys, table
 from support import Client, Reply, frozen
 
 from local import events
@@ -75,7 +76,9 @@ def clinic(gateway: LocalGateway) -> dict[str, Any]:
 
 
 def stored_patients(clinic_id: int) -> list[int]:
-    return [e["patient_id"] for e in store._query(store.clinic_partition(clinic_id, True, ""), projection="patient_id")]
+    return [
+        e["patient_id"] for e in store.list_entries(store.clinic_partition(clinic_id, True, ""), after=None, limit=100)
+    ]
 
 
 # ---- Idempotency-Key ----
@@ -327,7 +330,7 @@ def _header(result: dict[str, Any], name: str) -> str:
 
 
 def _patient_item(patient_id: int) -> dict[str, Any]:
-    return store._item(store._get(f"PATIENT#{patient_id}", "PATIENT", consistent=True) or {})
+    return table.encode_item(table.get(keys.patient(patient_id), consistent=True) or {})
 
 
 def test_a_gauge_batch_that_fails_partway_stores_nothing(clinic: dict[str, Any]) -> None:

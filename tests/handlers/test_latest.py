@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from clinic import ids, latest, store, store_latest, summaries
+from clinic import ids, latest, store, summaries
+from clinic.store import latest as store_latest
 from gauge_support import Clinic, new_clinic
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

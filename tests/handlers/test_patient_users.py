@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from clinic import clock, patient_user_store, patient_users, settings, store
+from clinic import clock, patient_users, settings, store
 from clinic.accounts import hash_token
+from clinic.store import patient_users as patient_user_store
 from support import (
     ACTION_FORBIDDEN,
     NOT_FOUND,

@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from clinic import gauges, store, summaries
 from clinic.models import DEFAULT_SCALES
+from clinic.settings import dynamodb
+from clinic.store import keys, table
 from gauge_support import Clinic, fast_moto_queries, metered, new_clinic
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -266,9 +268,7 @@ def test_two_runs_in_a_row_change_nothing(clinic: Clinic) -> None:
     assert stored(ids) == first
     assert store.get_checkpoint(summaries.JOB)["through"] > checkpoint["through"]
     # The same window again (as after a crash before the checkpoint moved) writes the same summaries.
-    store.dynamodb().delete_item(
-        TableName=store._table(), Key={"pk": {"S": f"JOB#{summaries.JOB}"}, "sk": {"S": "CHECKPOINT"}}
-    )
+    dynamodb().delete_item(TableName=table.name(), Key=table.encode_key(keys.checkpoint(summaries.JOB)))
     store.put_checkpoint(summaries.JOB, _iso(T0 - timedelta(hours=1)), None)
     again = run(T0 + timedelta(minutes=30))
     assert again["days_recomputed"] > 0

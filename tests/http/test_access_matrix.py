@@ -690,8 +690,9 @@ class AlertWorld:
 
 @pytest.fixture(scope="module")
 def alert_world(world: World) -> AlertWorld:
-    from clinic import alert_rules, alert_store, alerts
+    from clinic import alert_rules, alerts
     from clinic.models import NewAlertRule
+    from clinic.store import alerts as alert_store
 
     found: dict[str, dict[str, Any]] = {}
     rules: dict[str, dict[str, Any]] = {}

@@ -130,7 +130,8 @@ def _assessment(assessment: Any) -> None:
 
 
 def _alert_rule(rule: dict[str, Any]) -> None:
-    from clinic import alert_rules, alert_store
+    from clinic import alert_rules
+    from clinic.store import alerts as alert_store
 
     # Instrument codes are reserved for assessments (their built-in rules), as for gauges.
     if rule.get("gauge_type") in instruments.CODES:

@@ -3,7 +3,7 @@
 from clinic import alerts
 from clinic.http import api, handler, json_response
 from clinic.middleware import caller, guarded
-from clinic.openapi import ALERT_NOT_FOUND, ALERT_RESOLVED, Alert, operation
+from clinic.openapi import ALERT_NOT_FOUND, ALERT_RESOLVED, operation
 
 app = api(guard=alerts.alert_for, audit_ids="patient_id")
 
@@ -13,7 +13,7 @@ app = api(guard=alerts.alert_for, audit_ids="patient_id")
     **operation(
         "Acknowledge an alert",
         tag="alerts",
-        model=Alert,
+        model="Alert",
         errors=(403, 404, 409, 413, 415),
         error_examples={404: ALERT_NOT_FOUND, 409: ALERT_RESOLVED},
     ),

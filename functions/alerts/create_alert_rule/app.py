@@ -7,7 +7,7 @@ from clinic import alert_rules
 from clinic.http import api, handler, json_response
 from clinic.middleware import caller
 from clinic.models import AlertRuleRequest
-from clinic.openapi import AlertRuleOut, operation
+from clinic.openapi import operation
 
 app = api(body="alert_rule", guard=alert_rules.require_admin)
 
@@ -15,7 +15,7 @@ app = api(body="alert_rule", guard=alert_rules.require_admin)
 @app.post(
     "/v1/alert_rules",
     **operation(
-        "Create a clinic alert rule", tag="alerts", status=201, model=AlertRuleOut, errors=(400, 403, 413, 415, 422)
+        "Create a clinic alert rule", tag="alerts", status=201, model="AlertRuleOut", errors=(400, 403, 413, 415, 422)
     ),
 )
 def create_alert_rule(request: Annotated[AlertRuleRequest, Body()]):

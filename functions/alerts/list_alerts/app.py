@@ -7,12 +7,12 @@ from clinic import alerts
 from clinic.http import api, handler, json_response
 from clinic.middleware import caller
 from clinic.models import Cursor, PageSize
-from clinic.openapi import AlertList, operation
+from clinic.openapi import operation
 
 app = api(guard=alerts.require_staff, audit_ids="alerts[].patient_id")
 
 
-@app.get("/v1/alerts", **operation("List alerts", tag="alerts", model=AlertList, errors=(403, 422)))
+@app.get("/v1/alerts", **operation("List alerts", tag="alerts", model="AlertList", errors=(403, 422)))
 def list_alerts(
     status: Annotated[Literal["open", "resolved", "all"], Query()] = "open",
     priority: Annotated[Literal["urgent", "high", "normal"] | None, Query()] = None,

@@ -8,14 +8,14 @@ from clinic.access import Action
 from clinic.http import api, handler, json_response
 from clinic.middleware import caller, guarded_patient
 from clinic.models import Cursor, PageSize
-from clinic.openapi import AlertList, operation
+from clinic.openapi import operation
 
 app = api(patient=Action.READ_ALERTS)
 
 
 @app.get(
     "/v1/patients/<id>/alerts",
-    **operation("List a patient's alerts", tag="alerts", model=AlertList, errors=(403, 404, 422)),
+    **operation("List a patient's alerts", tag="alerts", model="AlertList", errors=(403, 404, 422)),
 )
 def list_patient_alerts(
     id: str,

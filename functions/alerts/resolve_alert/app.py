@@ -7,7 +7,7 @@ from clinic import alerts
 from clinic.http import api, handler, json_response
 from clinic.middleware import caller, guarded
 from clinic.models import AlertResolution
-from clinic.openapi import ALERT_NOT_FOUND, ALERT_RESOLVED, Alert, operation
+from clinic.openapi import ALERT_NOT_FOUND, ALERT_RESOLVED, operation
 
 app = api(guard=alerts.alert_for, body="resolution_note", audit_ids="patient_id")
 
@@ -17,7 +17,7 @@ app = api(guard=alerts.alert_for, body="resolution_note", audit_ids="patient_id"
     **operation(
         "Resolve an alert",
         tag="alerts",
-        model=Alert,
+        model="Alert",
         errors=(400, 403, 404, 409, 413, 415, 422),
         error_examples={404: ALERT_NOT_FOUND, 409: ALERT_RESOLVED},
     ),

@@ -8,7 +8,7 @@ from clinic.access import Action
 from clinic.http import api, handler, json_response
 from clinic.middleware import guarded_patient
 from clinic.models import Cursor, DateQuery, InstrumentCode, Order, PageSize
-from clinic.openapi import ASSESSMENT_LIST_RULES, AssessmentList, operation
+from clinic.openapi import ASSESSMENT_LIST_RULES, operation
 
 app = api(patient=Action.READ_ASSESSMENTS)
 
@@ -18,7 +18,7 @@ app = api(patient=Action.READ_ASSESSMENTS)
     **operation(
         "List a patient's assessments",
         tag="assessments",
-        model=AssessmentList,
+        model="AssessmentList",
         errors=(403, 404, 422),
         rules=ASSESSMENT_LIST_RULES,
     ),

@@ -8,7 +8,7 @@ from clinic.access import Action
 from clinic.http import api, handler, json_response
 from clinic.middleware import caller, guarded_patient
 from clinic.models import RecordAssessmentRequest
-from clinic.openapi import Assessment, operation
+from clinic.openapi import operation
 
 app = api(patient=Action.RECORD_ASSESSMENT, body="assessment", idempotent=True)
 
@@ -16,7 +16,7 @@ app = api(patient=Action.RECORD_ASSESSMENT, body="assessment", idempotent=True)
 @app.post(
     "/v1/patients/<id>/assessments",
     **operation(
-        "Record an assessment", tag="assessments", status=201, model=Assessment, errors=(400, 403, 404, 413, 415, 422)
+        "Record an assessment", tag="assessments", status=201, model="Assessment", errors=(400, 403, 404, 413, 415, 422)
     ),
 )
 def record_assessment(id: str, request: Annotated[RecordAssessmentRequest, Body()]):

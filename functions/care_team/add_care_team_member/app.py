@@ -8,7 +8,7 @@ from clinic.access import Action
 from clinic.http import api, handler, json_response
 from clinic.middleware import caller, guarded_patient
 from clinic.models import CareTeamAddition
-from clinic.openapi import CARE_TEAM_RULES, CareTeam, operation
+from clinic.openapi import CARE_TEAM_RULES, operation
 
 app = api(patient=Action.MANAGE_CARE_TEAM, body="user_id", idempotent=True)
 
@@ -19,14 +19,13 @@ app = api(patient=Action.MANAGE_CARE_TEAM, body="user_id", idempotent=True)
         "Add a care team member",
         tag="care teams",
         status=201,
-        model=CareTeam,
+        model="CareTeam",
         errors=(400, 403, 404, 413, 415, 422),
         rules=CARE_TEAM_RULES,
     ),
 )
 def add_care_team_member(id: str, request: Annotated[CareTeamAddition, Body()]):
-    patient = care_teams.add(caller(app), guarded_patient(app), request.user_id)
-    return json_response(201, care_teams.present(patient))
+    return json_response(201, care_teams.add(caller(app), guarded_patient(app), request.user_id))
 
 
 lambda_handler = handler(app)

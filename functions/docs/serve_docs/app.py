@@ -12,7 +12,9 @@ from clinic.http import error_response, handler
 from clinic.openapi import docs_operation
 
 HERE = Path(__file__).parent
-_SWAGGER_UI = resources.files("aws_lambda_powertools.event_handler.openapi.swagger_ui")
+# Found from its parent package (imported with the resolver): importing swagger_ui itself would load Powertools'
+# OpenAPI models, half a second of every cold start here.
+_SWAGGER_UI = resources.files("aws_lambda_powertools.event_handler.openapi") / "swagger_ui"
 # Asset name -> (file, content type). Text only: a REST API without binary media types serves text as is.
 ASSETS = {
     "swagger-ui-bundle.js": (_SWAGGER_UI / "swagger-ui-bundle.min.js", "text/javascript; charset=utf-8"),

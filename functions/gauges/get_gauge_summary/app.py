@@ -8,7 +8,7 @@ from clinic.access import Action
 from clinic.http import api, handler, json_response
 from clinic.middleware import guarded_patient
 from clinic.models import DateQuery, GaugeTypeQuery
-from clinic.openapi import SUMMARY_RULES, GaugeSummaries, operation
+from clinic.openapi import SUMMARY_RULES, operation
 
 app = api(patient=Action.READ)
 
@@ -18,7 +18,7 @@ app = api(patient=Action.READ)
     **operation(
         "Summarize a patient's gauges",
         tag="gauges",
-        model=GaugeSummaries,
+        model="GaugeSummaries",
         errors=(403, 404, 422),
         rules=SUMMARY_RULES,
     ),

@@ -4,14 +4,14 @@ from clinic import latest
 from clinic.access import Action
 from clinic.http import api, handler, json_response
 from clinic.middleware import guarded_patient
-from clinic.openapi import LatestValues, operation
+from clinic.openapi import operation
 
 app = api(patient=Action.READ)
 
 
 @app.get(
     "/v1/patients/<id>/gauges/latest",
-    **operation("A patient's latest values", tag="gauges", model=LatestValues, errors=(403, 404)),
+    **operation("A patient's latest values", tag="gauges", model="LatestValues", errors=(403, 404)),
 )
 def get_latest_gauges(id: str):
     return json_response(200, latest.latest(guarded_patient(app)))

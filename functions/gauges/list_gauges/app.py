@@ -5,7 +5,7 @@ from clinic.access import Action
 from clinic.http import api, handler, json_response
 from clinic.middleware import guarded_patient
 from clinic.models import Cursor, DateQuery, GaugePageSize, GaugeTypeQuery, Order, Page
-from clinic.openapi import GAUGE_LIST_RULES, GaugeList, operation
+from clinic.openapi import GAUGE_LIST_RULES, operation
 
 app = api(patient=Action.READ)
 
@@ -13,7 +13,7 @@ app = api(patient=Action.READ)
 @app.get(
     "/v1/patients/<id>/gauges",
     **operation(
-        "List a patient's gauges", tag="gauges", model=GaugeList, errors=(403, 404, 422), rules=GAUGE_LIST_RULES
+        "List a patient's gauges", tag="gauges", model="GaugeList", errors=(403, 404, 422), rules=GAUGE_LIST_RULES
     ),
 )
 def list_gauges(

@@ -8,7 +8,7 @@ from clinic.access import Action
 from clinic.http import api, handler, json_response
 from clinic.middleware import caller, guarded_patient
 from clinic.models import RecordGaugesRequest
-from clinic.openapi import GAUGE_RULES, Gauge, GaugeBatch, operation
+from clinic.openapi import GAUGE_RULES, operation
 
 app = api(patient=Action.CHANGE, body="gauge", idempotent=True)
 
@@ -19,7 +19,7 @@ app = api(patient=Action.CHANGE, body="gauge", idempotent=True)
         "Record gauges",
         tag="gauges",
         status=201,
-        model=Gauge | GaugeBatch,
+        model=("Gauge", "GaugeBatch"),
         errors=(400, 403, 404, 413, 415, 422),
         rules=GAUGE_RULES,
     ),

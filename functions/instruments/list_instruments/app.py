@@ -7,13 +7,13 @@ it is a bare resolver like the documentation's, which keeps a warm request withi
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from clinic import instruments
 from clinic.http import JSON, handler
-from clinic.openapi import SECURITY_SCHEMES, TITLE, VERSION, InstrumentList, operation
+from clinic.openapi import SECURITY_SCHEMES, TITLE, VERSION, operation
 
 app = APIGatewayRestResolver()
 app.configure_openapi(title=TITLE, version=VERSION, security_schemes=SECURITY_SCHEMES)
 
 
-@app.get("/v1/instruments", **operation("List the instruments", tag="assessments", model=InstrumentList))
+@app.get("/v1/instruments", **operation("List the instruments", tag="assessments", model="InstrumentList"))
 def list_instruments():
     return Response(200, JSON, instruments.catalog_json())
 

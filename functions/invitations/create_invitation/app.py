@@ -11,7 +11,7 @@ from clinic.access import Action
 from clinic.http import api, handler, json_response
 from clinic.middleware import caller, guarded_patient
 from clinic.models import CreateInvitationRequest
-from clinic.openapi import InvitationCreated, operation
+from clinic.openapi import operation
 
 app = api(patient=Action.INVITE, body="invitation")
 
@@ -22,7 +22,7 @@ app = api(patient=Action.INVITE, body="invitation")
         "Invite a patient to report for themselves",
         tag="patient users",
         status=201,
-        model=InvitationCreated,
+        model="InvitationCreated",
         errors=(400, 403, 404, 413, 415, 422),
         description="Staff with access to the patient. The code is shown once, stored only as a hash, redeemable "
         "once, until `expires_at`. An inactive patient cannot be invited (422 on `patient`).",

@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from clinic import patient_users
 from clinic.http import api, handler, json_response
 from clinic.models import RedeemInvitationRequest
-from clinic.openapi import Redemption, operation
+from clinic.openapi import operation
 
 app = api(body="code", public=True)
 
@@ -17,7 +17,7 @@ app = api(body="code", public=True)
         "Redeem an invitation",
         tag="patient users",
         status=201,
-        model=Redemption,
+        model="Redemption",
         errors=(400, 404, 413, 415, 422),
         public=True,
         error_examples={

@@ -8,7 +8,7 @@ from clinic.access import Action
 from clinic.http import api, handler, json_response
 from clinic.middleware import caller
 from clinic.models import CreatePatientRequest
-from clinic.openapi import PATIENT_RULES, Patient, operation
+from clinic.openapi import PATIENT_RULES, operation
 
 app = api(clinic=Action.CREATE_PATIENT, body="patient", idempotent=True, audit_ids="id")
 
@@ -19,7 +19,7 @@ app = api(clinic=Action.CREATE_PATIENT, body="patient", idempotent=True, audit_i
         "Create a patient",
         tag="patients",
         status=201,
-        model=Patient,
+        model="Patient",
         headers=("Location", "ETag"),
         errors=(400, 403, 413, 415, 422),
         rules=PATIENT_RULES,

@@ -8,14 +8,14 @@ from clinic.access import Action
 from clinic.http import api, handler, json_response
 from clinic.middleware import caller
 from clinic.models import Cursor, Page, PageSize
-from clinic.openapi import CURSOR_RULES, PatientList, operation
+from clinic.openapi import CURSOR_RULES, operation
 
 app = api(clinic=Action.LIST_PATIENTS, audit_ids="patients[].id")
 
 
 @app.get(
     "/v1/patients",
-    **operation("List patients", tag="patients", model=PatientList, errors=(403, 422), rules=CURSOR_RULES),
+    **operation("List patients", tag="patients", model="PatientList", errors=(403, 422), rules=CURSOR_RULES),
 )
 def list_patients(
     page: Page = 1,

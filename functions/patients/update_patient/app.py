@@ -9,7 +9,7 @@ from clinic.authorizer_cache import Stage
 from clinic.http import api, handler, json_response
 from clinic.middleware import caller, guarded_patient
 from clinic.models import UpdatePatientRequest, parameter_schema
-from clinic.openapi import PATIENT_RULES, Patient, operation
+from clinic.openapi import PATIENT_RULES, operation
 
 app = api(patient=Action.CHANGE, body="patient", body_rule=patients.fields_a_patient_may_not_change)
 
@@ -19,7 +19,7 @@ app = api(patient=Action.CHANGE, body="patient", body_rule=patients.fields_a_pat
     **operation(
         "Update a patient",
         tag="patients",
-        model=Patient,
+        model="Patient",
         headers=("ETag",),
         errors=(400, 403, 404, 412, 413, 415, 422),
         rules=PATIENT_RULES,

@@ -21,6 +21,7 @@ from typing import Any
 
 from clinic import ids, store
 from clinic.errors import Forbidden, NotAuthorized, PatientForbidden, PatientNotFound
+from clinic.store.items import PatientItem
 
 STAFF_ROLES = ("admin", "supervisor", "provider")
 PATIENT_ROLE = "patient"
@@ -123,7 +124,7 @@ def may_access(caller: Caller, patient: Mapping[str, Any], action: Action) -> bo
     return caller.role == "supervisor" and caller.user_id in {int(s) for s in team.values()}
 
 
-def patient_for(caller: Caller, patient_id: str | int, action: Action) -> dict[str, Any]:
+def patient_for(caller: Caller, patient_id: str | int, action: Action) -> PatientItem:
     """The patient, if the caller may act on it: 404 when missing or in another clinic, 403 otherwise.
 
     A patient user: any id but their own is 404 before any read; on their own record, a staff-only action

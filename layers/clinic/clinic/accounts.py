@@ -10,6 +10,7 @@ from typing import Any
 
 from clinic import clock, ids, store
 from clinic.access import STAFF_ROLES, Caller
+from clinic.store.items import ClinicItem, UserItem
 
 TOKEN_BYTES = 32  # 43 URL-safe characters
 MAX_TOKEN_DAYS = 3650  # a token may live ten years at most (and the expiry stays a representable date)
@@ -23,13 +24,13 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_clinic(name: str) -> dict[str, Any]:
-    clinic = {"id": ids.next_id("clinic"), "name": name, "created_at": clock.iso(clock.now())}
+def create_clinic(name: str) -> ClinicItem:
+    clinic: ClinicItem = {"id": ids.next_id("clinic"), "name": name, "created_at": clock.iso(clock.now())}
     store.put_clinic(clinic)
     return clinic
 
 
-def create_user(clinic_id: int, role: str, name: str, supervisor_id: int | None = None) -> dict[str, Any]:
+def create_user(clinic_id: int, role: str, name: str, supervisor_id: int | None = None) -> UserItem:
     # Patient users are made only by redeeming an invitation (clinic.patient_users), bound to their record.
     if role not in STAFF_ROLES:
         raise AccountError(f"role must be one of {', '.join(STAFF_ROLES)}")
@@ -41,7 +42,7 @@ def create_user(clinic_id: int, role: str, name: str, supervisor_id: int | None 
             raise AccountError("only a provider has a supervisor")
         if not supervisor or supervisor["clinic_id"] != clinic_id or supervisor["role"] != "supervisor":
             raise AccountError(f"user {supervisor_id} is not a supervisor of clinic {clinic_id}")
-    user = {
+    user: UserItem = {
         "id": ids.next_id("user"),
         "clinic_id": clinic_id,
         "role": role,
@@ -93,10 +94,10 @@ def change_care_team(patient_id: int, user_id: int, add: bool) -> dict[str, Any]
         raise AccountError(f"patient {patient_id} does not exist")
     operator = Caller(user_id=0, clinic_id=patient["clinic_id"], role="admin")
     if add:
-        patient = care_teams.add(operator, patient, user_id)
+        team = care_teams.add(operator, patient, user_id)
     else:
-        patient = care_teams.remove(operator, patient, str(user_id))
-    return {"patient_id": patient_id, **care_teams.present(patient)}
+        team = care_teams.present(care_teams.remove(operator, patient, str(user_id)))
+    return {"patient_id": patient_id, **team}
 
 
 def authenticate(token: str | None) -> Caller | None:

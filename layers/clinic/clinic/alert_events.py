@@ -21,9 +21,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from clinic import alert_store, clock
+from clinic import clock
 from clinic.logger import logger
 from clinic.settings import after_restore
+from clinic.store import alerts as alert_store
 
 SOURCE = "patients-api"
 SETTLE = timedelta(seconds=60)  # an outbox item younger than this may still be published by its request

@@ -16,9 +16,11 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfoNotFoundError
 
-from clinic import alert_store, alerts, care_teams, clock, gauges, ids, latest, store
+from clinic import alerts, care_teams, clock, gauges, ids, latest, store
 from clinic.access import Caller
 from clinic.errors import AlertRuleNotFound, Forbidden, StorageUnavailable, ValidationFailed
+from clinic.store import alerts as alert_store
+from clinic.store.items import AlertRuleItem, GaugeItem
 
 if TYPE_CHECKING:
     from clinic.models import NewAlertRule
@@ -50,11 +52,11 @@ def require_admin(caller: Caller, _path_value: str = "") -> None:
         raise Forbidden
 
 
-def create(caller: Caller, new: NewAlertRule) -> dict[str, Any]:
+def create(caller: Caller, new: NewAlertRule) -> AlertRuleItem:
     """Adds a rule, counted against MAX_RULES in the rule's own write (two racing creates cannot both take the
     last place); retried while another rule change of the clinic holds its counter."""
     require_admin(caller)
-    rule = {
+    rule: AlertRuleItem = {
         "id": ids.next_id("alert_rule"),
         "clinic_id": caller.clinic_id,
         "gauge_type": new.gauge_type,
@@ -179,7 +181,7 @@ def _meets(
     return alerts.meets(rule["operator"], float(rule["threshold"]), total + added_total, count + added_count)
 
 
-def rules_for(clinic_id: int, gauge_types: set[str]) -> list[dict[str, Any]]:
+def rules_for(clinic_id: int, gauge_types: set[str]) -> list[AlertRuleItem]:
     """The clinic's rules on these gauge types (one Query of the clinic's few rules)."""
     return [r for r in alert_store.clinic_rules(clinic_id) if r["gauge_type"] in gauge_types]
 
@@ -190,7 +192,7 @@ def alert_items_bound(triggers: int) -> int:
     return triggers * (alert_store.ITEMS_PER_NEW_ALERT + care_teams.MAX_MEMBERS) + (1 if triggers else 0)
 
 
-def store_gauges(patient: Mapping[str, Any], recorded: Sequence[Mapping[str, Any]]) -> None:
+def store_gauges(patient: Mapping[str, Any], recorded: Sequence[GaugeItem]) -> None:
     """Stores new gauges with their latest entries, day means and the alerts of the clinic rules they fire.
 
     One transaction when it fits in DynamoDB's 100 actions (always for a single gauge), retried as a whole by

@@ -20,9 +20,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from clinic import alert_events, alert_store, clock, cursors, ids, latest, store
+from clinic import alert_events, clock, cursors, ids, latest, store
 from clinic.access import STAFF_ROLES, Action, Caller, list_scopes, may_access
 from clinic.errors import AlertNotFound, AlertResolved, Forbidden, StorageUnavailable
+from clinic.store import alerts as alert_store
+from clinic.store.items import AlertItem, InboxEntry, OutboxEvent, PatientItem
 
 PRIORITIES = tuple(alert_store.PRIORITY_RANK)
 STATUSES = {
@@ -87,7 +89,7 @@ class Plan:
     """The transaction items that write a trigger's alerts, and the events to publish once they are written."""
 
     items: list[dict[str, Any]] = field(default_factory=list)
-    events: list[dict[str, Any]] = field(default_factory=list)
+    events: list[OutboxEvent] = field(default_factory=list)
     opened: list[int] = field(default_factory=list)  # ids of the alerts this plan opens
 
 
@@ -195,7 +197,7 @@ def write_alone(alerting: AlertWrite) -> None:
     """Writes the alerts of a trigger already stored (a gauge batch too large to share its transaction), in a
     transaction of their own, retried (bounded) while another trigger or a care-team change wins a race."""
     for attempt in range(ATTEMPTS):
-        read = {(i["pk"], i["sk"]): i for i in store.batch_get(alerting.keys())}
+        read = alert_store.items_by_key(alerting.keys())
         items = alerting.items({}, read)
         if not items:
             return
@@ -259,7 +261,7 @@ def _partitions(caller: Caller, patient: Mapping[str, Any] | None, states: Seque
     return [alert_store.user_inbox(uid, s) for uid in scopes for s in states]
 
 
-def _merged(streams: list[Iterator[dict[str, Any]]]) -> Iterator[dict[str, Any]]:
+def _merged(streams: list[Iterator[InboxEntry]]) -> Iterator[InboxEntry]:
     """One order across inboxes; an alert in two merged inboxes (a supervisor's and a provider's) once."""
     last = None
     for entry in heapq.merge(*streams, key=lambda e: e["sk"]) if len(streams) > 1 else streams[0]:
@@ -293,8 +295,8 @@ def list_alerts(
         for p in _partitions(caller, patient, states)
     ]
     entries = _merged(streams)
-    rows: list[dict[str, Any]] = []
-    patients: dict[int, dict[str, Any]] = {patient["id"]: dict(patient)} if patient else {}
+    rows: list[AlertItem] = []
+    patients: dict[int, Mapping[str, Any]] = {patient["id"]: patient} if patient else {}
     exhausted = False
     # Entries are re-checked against the alerts and patients they name (a change between the two writes, or
     # an access that moved): read a page at a time until the page is full or the inboxes end.
@@ -330,7 +332,7 @@ def list_alerts(
     }
 
 
-def alert_for(caller: Caller, alert_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def alert_for(caller: Caller, alert_id: str) -> tuple[AlertItem, PatientItem]:
     """The alert and its patient, if the caller may act on them: 404 `Alert not found` when it is missing,
     in another clinic, or about a patient out of the caller's reach (no oracle of which)."""
     require_staff(caller)

@@ -7,10 +7,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from clinic import alert_rules, alerts, clock, cursors, ids, instruments, latest, store_assessments, store_latest
+from clinic import alert_rules, alerts, clock, cursors, ids, instruments, latest
 from clinic.access import Caller, may_delete
 from clinic.errors import Forbidden, NotFound
 from clinic.gauges import source_of, time_range
+from clinic.store import assessments as store_assessments
+from clinic.store import latest as store_latest
+from clinic.store.items import AssessmentItem, GaugeItem
 
 if TYPE_CHECKING:
     from clinic.models import NewAssessment
@@ -34,14 +37,15 @@ def present(a: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def record(caller: Caller, patient: Mapping[str, Any], new: NewAssessment) -> dict[str, Any]:
+def record(caller: Caller, patient: Mapping[str, Any], new: NewAssessment) -> AssessmentItem:
     """Scores the answers and stores the assessment with its total gauge, latest entry, day mean and the alerts of
     the built-in rules it fires, in one transaction (a 201 means the alert exists)."""
     instrument = instruments.INSTRUMENTS[new.instrument]
     now = clock.iso(clock.now())
     total = instrument.total(new.answers)
-    assessment = {
-        "id": ids.next_id("assessment"),
+    assessment_id, gauge_id = ids.next_id("assessment"), ids.next_id("gauge")
+    assessment: AssessmentItem = {
+        "id": assessment_id,
         "patient_id": patient["id"],
         "instrument": instrument.code,
         "answers": list(new.answers),
@@ -52,9 +56,10 @@ def record(caller: Caller, patient: Mapping[str, Any], new: NewAssessment) -> di
         "source": source_of(caller),
         "recorded_by": caller.user_id,
         "created_at": now,
+        "gauge_id": gauge_id,
     }
-    gauge = {
-        "id": ids.next_id("gauge"),
+    gauge: GaugeItem = {
+        "id": gauge_id,
         "patient_id": patient["id"],
         "gauge_type": instrument.code,
         "value": total,
@@ -64,9 +69,8 @@ def record(caller: Caller, patient: Mapping[str, Any], new: NewAssessment) -> di
         "notes": None,
         "created_at": now,
         "created_by": caller.user_id,
-        "assessment_id": assessment["id"],
+        "assessment_id": assessment_id,
     }
-    assessment["gauge_id"] = gauge["id"]
     # The built-in rules' alerts join the same transaction, planned on each attempt from what it read: the
     # instrument's latest entry (the previous total, for `worsening`) and the rules' slots, in one BatchGetItem.
     alerting = alerts.AlertWrite(
@@ -100,7 +104,7 @@ def previous_total(patient_id: int, total: Mapping[str, Any], entry: Mapping[str
     return int(before["value"]) if before else None
 
 
-def _find(patient: Mapping[str, Any], assessment_id: str) -> dict[str, Any]:
+def _find(patient: Mapping[str, Any], assessment_id: str) -> AssessmentItem:
     aid = ids.parse(assessment_id)
     found = store_assessments.get_assessment(aid) if aid is not None else None
     if found is None or found["patient_id"] != patient["id"]:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from typing import Any
 
 from clinic import clock, store
 from clinic.access import Caller
 from clinic.logger import logger
 from clinic.settings import settings
+from clinic.store.items import AuditEvent
 
 
 def record(
@@ -32,7 +32,7 @@ def record(
     at = clock.iso(clock.now())
     # TTL runs on the real wall clock, whatever clock the service is given.
     expires_at = int(time.time()) + settings().audit_retention_days * 24 * 3600
-    events = [
+    events: list[AuditEvent] = [
         {
             "patient_id": int(patient_id),
             "at": at,
@@ -69,6 +69,6 @@ def log_failed_write(error: Exception, caller: Caller, *, action: str, route: st
     )
 
 
-def trail(patient_id: int, *, since: str | None = None) -> list[dict[str, Any]]:
+def trail(patient_id: int, *, since: str | None = None) -> list[AuditEvent]:
     """A patient's audit events, oldest first."""
     return list(store.audit_events(patient_id, since=since))

@@ -7,40 +7,43 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from clinic import alert_store, ids, store
+from clinic import ids, store
 from clinic.access import CARE_TEAM_ROLES, Action, Caller, may_manage_member, patient_for
 from clinic.errors import Forbidden, NotFound, StorageUnavailable, ValidationFailed
+from clinic.store import alerts as alert_store
+from clinic.store.items import PatientItem, UserItem
 
 MAX_MEMBERS = 20  # a name change rewrites every member's list entry in one transaction
 
 
-def present(patient: Mapping[str, Any]) -> dict[str, Any]:
+def present(patient: Mapping[str, Any], users: Mapping[int, UserItem] | None = None) -> dict[str, Any]:
+    """The contract's care team; members already in `users` are not read again."""
     members = [int(uid) for uid in patient.get("care_team") or {}]
-    users = store.get_users(members)
+    known = dict(users or {})
+    known |= store.get_users([uid for uid in members if uid not in known])
     return {
         "care_team": [
-            {"user_id": uid, "name": users[uid]["name"], "role": users[uid]["role"]}
+            {"user_id": uid, "name": known[uid]["name"], "role": known[uid]["role"]}
             for uid in sorted(members)
-            if uid in users
+            if uid in known
         ]
     }
 
 
-def _member(caller: Caller, user_id: int) -> dict[str, Any]:
-    user = store.get_user(user_id)
+def _member(caller: Caller, user: UserItem | None) -> UserItem:
     if user is None or user["clinic_id"] != caller.clinic_id or user["role"] not in CARE_TEAM_ROLES:
         raise ValidationFailed({"user_id": ["must be a provider or supervisor of this clinic"]})
     return user
 
 
-def _change(caller: Caller, patient: dict[str, Any], member: Mapping[str, Any], present: bool) -> dict[str, Any]:
+def _change(caller: Caller, patient: PatientItem, member: Mapping[str, Any], present: bool) -> PatientItem:
+    """The patient as written: the write is conditioned on the version read, so nothing is read after it."""
     for attempt in range(8):
         try:
             # The member's inbox follows the patient's unresolved alerts (their slots: one Query).
             slots = alert_store.open_slots(patient["id"])
             inbox = alert_store.member_entry_writes(patient["id"], member["id"], slots, present, patient["clinic_id"])
-            store.set_care_team_member(patient, member["id"], member.get("supervisor_id"), present, inbox)
-            return store.get_patient(patient["id"]) or patient
+            return store.set_care_team_member(patient, member["id"], member.get("supervisor_id"), present, inbox)
         except store.ConditionFailed:
             # Another change to this patient landed first: read it again and reapply.
             time.sleep(random.uniform(0, 0.02 * 2**attempt))
@@ -48,19 +51,23 @@ def _change(caller: Caller, patient: dict[str, Any], member: Mapping[str, Any], 
     raise StorageUnavailable
 
 
-def add(caller: Caller, patient: dict[str, Any], user_id: int) -> dict[str, Any]:
-    member = _member(caller, user_id)
+def add(caller: Caller, patient: PatientItem, user_id: int) -> dict[str, Any]:
+    """Adds a provider or supervisor; returns the care team after the change, in the contract's shape."""
+    team = patient.get("care_team") or {}
+    # One read for the new member (is it a clinician of this clinic?) and for the names the answer shows.
+    users = store.get_users([user_id, *(int(uid) for uid in team)])
+    member = _member(caller, users.get(user_id))
     if not may_manage_member(caller, member):
         raise Forbidden
-    team = patient.get("care_team") or {}
     if str(user_id) in team:
-        return patient
+        return present(patient, users)
     if len(team) >= MAX_MEMBERS:
         raise ValidationFailed({"user_id": [f"cannot join a full care team (maximum is {MAX_MEMBERS} members)"]})
-    return _change(caller, patient, member, present=True)
+    return present(_change(caller, patient, member, present=True), users)
 
 
-def remove(caller: Caller, patient: dict[str, Any], user_id: str) -> dict[str, Any]:
+def remove(caller: Caller, patient: PatientItem, user_id: str) -> PatientItem:
+    """Takes a member off the team; returns the patient as written."""
     team = patient.get("care_team") or {}
     uid = ids.parse(user_id)
     if uid is None or str(uid) not in team:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from clinic import alert_rules, clock, cursors, ids, instruments, latest, store
 from clinic.access import Caller
 from clinic.errors import AssessmentTotalConflict, Forbidden, NotFound, ValidationFailed
+from clinic.store.items import GaugeItem
 
 if TYPE_CHECKING:  # the summary job never loads the request models (pydantic): a faster cold start
     from clinic.models import NewGauge
@@ -76,17 +77,24 @@ def local_day(recorded_at: str, tz: ZoneInfo) -> date:
     return datetime.fromisoformat(recorded_at).astimezone(tz).date()
 
 
-def record(caller: Caller, patient: Mapping[str, Any], new: list[NewGauge]) -> list[dict[str, Any]]:
+def _scale(gauge: NewGauge) -> tuple[float, float]:
+    # Validation fills a scale left out from the type's default; only a gauge that failed it has none.
+    if gauge.scale_min is None or gauge.scale_max is None:
+        raise ValueError("a gauge without a scale was not validated")
+    return gauge.scale_min, gauge.scale_max
+
+
+def record(caller: Caller, patient: Mapping[str, Any], new: list[NewGauge]) -> list[GaugeItem]:
     """Stores the gauges all or nothing, with the alerts they trigger; `recorded_at` defaults to now."""
     now = clock.iso(clock.now())
-    gauges = [
+    gauges: list[GaugeItem] = [
         {
             "id": ids.next_id("gauge"),
             "patient_id": patient["id"],
             "gauge_type": g.gauge_type,
             "value": g.value,
-            "scale_min": g.scale_min,
-            "scale_max": g.scale_max,
+            "scale_min": _scale(g)[0],
+            "scale_max": _scale(g)[1],
             "recorded_at": g.recorded_at or now,
             "notes": g.notes,
             "created_at": now,

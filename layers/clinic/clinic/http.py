@@ -16,9 +16,8 @@ from aws_lambda_powertools.event_handler.middlewares import BaseMiddlewareHandle
 from aws_lambda_powertools.event_handler.middlewares.openapi_validation import OpenAPIRequestValidationMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
-from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
 
-from clinic import request_body
+from clinic import request_body, store
 from clinic.access import Action, Caller
 from clinic.errors import ApiError, BadRequest, InternalError, NotFound, StorageUnavailable, ValidationFailed
 from clinic.logger import logger
@@ -38,20 +37,6 @@ from clinic.settings import settings
 from clinic.validation import rails_errors
 
 JSON = "application/json"
-_UNAVAILABLE_CODES = frozenset(
-    {
-        "ProvisionedThroughputExceededException",
-        "ThrottlingException",
-        "RequestLimitExceeded",
-        "InternalServerError",
-        "ServiceUnavailable",
-        "ServiceUnavailableException",
-        "TransactionInProgressException",
-        "LimitExceededException",
-    }
-)
-# A transaction cancelled for one of these reasons failed for capacity, not for a condition.
-_UNAVAILABLE_REASONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"})
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
@@ -123,22 +108,11 @@ def api(
     def _api_error(error: ApiError) -> Response:
         return error_response(error)
 
-    @app.exception_handler(ClientError)
-    def _storage(error: ClientError) -> Response:
-        code = error.response.get("Error", {}).get("Code", "")
-        reasons = {r.get("Code") for r in error.response.get("CancellationReasons") or []}
-        if code in _UNAVAILABLE_CODES or (code == "TransactionCanceledException" and reasons & _UNAVAILABLE_REASONS):
-            logger.warning("storage unavailable", extra={"error_code": code})
-            return error_response(StorageUnavailable())
-        return _bug(error)
-
-    @app.exception_handler(BotoCoreError)
-    def _storage_unreachable(error: BotoCoreError) -> Response:
-        # Connect and read timeouts, refused or dropped connections: all transient, all worth a retry.
-        if isinstance(error, ConnectionError | HTTPClientError):
-            logger.warning("storage unreachable", extra={"error_type": type(error).__name__})
-            return error_response(StorageUnavailable())
-        return _bug(error)
+    @app.exception_handler(store.Unavailable)
+    def _storage(error: store.Unavailable) -> Response:
+        # Throttling, timeouts, an unreachable endpoint (the store tells them from bugs, which stay 500s).
+        logger.warning("storage unavailable", extra={"error_code": error.reason})
+        return error_response(StorageUnavailable())
 
     @app.exception_handler(Exception)
     def _bug(error: Exception) -> Response:

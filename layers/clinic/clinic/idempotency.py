@@ -25,7 +25,6 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyPersistenceLayerError,
     IdempotencyValidationError,
 )
-from botocore.exceptions import BotoCoreError, ClientError
 
 from clinic import store
 from clinic.errors import IdempotencyInProgress, StorageUnavailable, ValidationFailed
@@ -133,9 +132,10 @@ class Idempotency:
         except IdempotencyInconsistentStateError:
             raise StorageUnavailable from None
         except IdempotencyPersistenceLayerError as error:
-            cause = error.__cause__
-            if isinstance(cause, ClientError | BotoCoreError):
-                raise cause from None  # the resolver maps throttling and timeouts to 503
+            # Powertools calls DynamoDB itself: the store says whether its error means "retry later" (503).
+            cause = store.classify(error.__cause__) if error.__cause__ is not None else error
+            if isinstance(cause, store.Unavailable):
+                raise cause from None
             raise
         headers = dict(stored["headers"])
         if not ran:

@@ -16,8 +16,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Protocol
 
-from clinic import store, store_latest
+from clinic import store
 from clinic.errors import StorageUnavailable
+from clinic.store import latest as store_latest
 
 # A transaction holds at most 100 items: a batch whose gauges and entries do not fit writes its gauges first,
 # then refreshes its types' entries from the gauges themselves (idempotent; the summary job repeats it).

@@ -14,10 +14,12 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from clinic import audit, clock, ids, patient_user_store, store
+from clinic import audit, clock, ids, store
 from clinic.access import PATIENT_ROLE, Caller
 from clinic.accounts import TOKEN_BYTES, AccountError, hash_token
 from clinic.errors import NotFound, ValidationFailed
+from clinic.store import patient_users as patient_user_store
+from clinic.store.items import UserItem
 
 CODE_BYTES = 32  # 256 bits, 43 URL-safe characters
 DEFAULT_EXPIRY_HOURS = 72
@@ -73,11 +75,11 @@ def redeem(code: Any, *, request_id: str = "") -> dict[str, Any]:
     now = clock.now()
     if (
         invitation is None
-        or not hmac.compare_digest(invitation["pk"], f"{patient_user_store.INVITATION}#{code_hash}")
+        or not hmac.compare_digest(invitation.get("pk", ""), patient_user_store.invitation_key(code_hash).pk)
         or invitation["expires_at"] <= int(now.timestamp())
     ):
         raise InvitationNotFound
-    user = {
+    user: UserItem = {
         "id": ids.next_id("user"),
         "clinic_id": invitation["clinic_id"],
         "role": PATIENT_ROLE,
@@ -130,11 +132,11 @@ def end_access(patient_id: int) -> list[int]:
 
 def me(caller: Caller) -> dict[str, Any]:
     """The caller as the API knows them: one read of the user."""
-    user = store.get_user(caller.user_id) or {}
+    user = store.get_user(caller.user_id)
     return {
         "user": {
             "id": caller.user_id,
-            "name": user.get("name"),
+            "name": user.get("name") if user else None,
             "role": caller.role,
             "clinic_id": caller.clinic_id,
             "patient_id": caller.patient_id,

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from clinic import authorizer_cache, clock, cursors, ids, patient_users, store
 from clinic.access import CARE_TEAM_ROLES, Action, Caller, list_scopes, may_access, patient_for
 from clinic.errors import BadRequest, PreconditionFailed, ValidationFailed
+from clinic.store.items import ListEntry, PatientItem
 
 if TYPE_CHECKING:  # GET handlers never load the request models: a faster cold start
     from clinic.models import NewPatient, PatientChanges
@@ -96,12 +97,12 @@ def _address(address: Any) -> dict[str, Any] | None:
 
 def _own_supervisor(caller: Caller) -> int:
     user = store.get_user(caller.user_id) if caller.role == "provider" else None
-    return (user or {}).get("supervisor_id") or 0
+    return (user.get("supervisor_id") if user else None) or 0
 
 
-def create(caller: Caller, new: NewPatient) -> dict[str, Any]:
+def create(caller: Caller, new: NewPatient) -> PatientItem:
     now = clock.iso(clock.now())
-    patient = {
+    patient: PatientItem = {
         "id": ids.next_id("patient"),
         "clinic_id": caller.clinic_id,
         "first_name": new.first_name,
@@ -133,11 +134,11 @@ def fields_a_patient_may_not_change(caller: Caller, body: Any) -> dict[str, list
 
 def update(
     caller: Caller,
-    current: dict[str, Any],
+    current: PatientItem,
     changes: PatientChanges,
     if_match: str | None,
     stage: authorizer_cache.Stage | None = None,
-) -> dict[str, Any]:
+) -> PatientItem:
     """Applies the sent keys only. With If-Match, 412 unless the patient is still at that version.
 
     Setting `active: false` ends the patient's access at once: the access of the patient's own users ends
@@ -188,7 +189,7 @@ def update(
 # ---- listing ----
 
 
-def _dedupe(entries: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+def _dedupe(entries: Iterator[ListEntry]) -> Iterator[ListEntry]:
     """A patient on several merged care teams appears once (equal keys are adjacent after the merge)."""
     last = None
     for entry in entries:
@@ -197,7 +198,7 @@ def _dedupe(entries: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
             yield entry
 
 
-def _entries(caller: Caller, actives: tuple[bool, ...], term: str, after: str | None, want: int) -> Iterator[dict]:
+def _entries(caller: Caller, actives: tuple[bool, ...], term: str, after: str | None, want: int) -> Iterator[ListEntry]:
     """List entries of the caller's scope in contract order, merged across status and care-team partitions."""
     scopes = list_scopes(caller)
     if scopes is None:
@@ -210,10 +211,10 @@ def _entries(caller: Caller, actives: tuple[bool, ...], term: str, after: str | 
     return _dedupe(heapq.merge(*streams, key=lambda e: e["sk"]))
 
 
-def _by_email(caller: Caller, actives: tuple[bool, ...], email: str, after: str | None) -> list[dict[str, Any]]:
+def _by_email(caller: Caller, actives: tuple[bool, ...], email: str, after: str | None) -> list[ListEntry]:
     found = store.get_patients(store.patients_with_email(caller.clinic_id, email))
     rows = [
-        {"sk": store.namekey(p), "patient_id": p["id"]}
+        ListEntry(sk=store.namekey(p), patient_id=p["id"])
         for p in found.values()
         if p["active"] in actives and may_access(caller, p, Action.READ)
     ]

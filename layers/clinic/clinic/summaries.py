@@ -17,10 +17,12 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from clinic import alert_store, clock, latest, store
+from clinic import clock, latest, store
 from clinic.errors import ValidationFailed
 from clinic.gauges import day_bounds, local_day, parse_range, shift, zone
 from clinic.logger import logger
+from clinic.store import alerts as alert_store
+from clinic.store.items import PatientItem, SetAsideItem
 
 JOB = "gauge-summaries"
 # Gauges created in the last minute may still be in flight (or not yet in the index): wait for them.
@@ -142,7 +144,7 @@ class Run:
         self.latest_rewritten += latest.refresh(patient["id"], sorted({gauge_type for gauge_type, _ in days}))
 
 
-Found = tuple[set[Day], dict[int, dict[str, Any]], dict[int, ZoneInfo]]  # days, their patients and time zones
+Found = tuple[set[Day], dict[int, PatientItem], dict[int, ZoneInfo]]  # days, their patients and time zones
 
 
 def _changed_days(run: Run, after: str, upto: str) -> Found:
@@ -189,7 +191,7 @@ def _patient_days(run: Run, patient: Mapping[str, Any], tz: ZoneInfo) -> set[Day
 def _all_days(run: Run) -> Found:
     """Every day of every patient, for a full rebuild: clinic by clinic, patient by patient (Query only)."""
     days: set[Day] = set()
-    patients: dict[int, dict[str, Any]] = {}
+    patients: dict[int, PatientItem] = {}
     zones: dict[int, ZoneInfo] = {}
     for patient in store.all_patients():
         patients[patient["id"]] = patient
@@ -229,7 +231,7 @@ def run_job(full: bool = False, progress: Callable[[int, int], None] | None = No
     }
 
 
-def set_aside_items() -> list[dict[str, Any]]:
+def set_aside_items() -> list[SetAsideItem]:
     """What the job set aside, for an operator: the item's table key, patient, error type and when."""
     return list(store.set_aside_items(JOB))
 
