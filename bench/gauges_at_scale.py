@@ -14,8 +14,8 @@ import sys
 import time
 
 TESTS = [
-    "tests/unit/test_gauges.py::test_a_week_of_one_type_reads_only_what_it_returns",
-    "tests/unit/test_summaries.py::test_cost_follows_new_gauges_not_history",
+    "tests/handlers/test_gauges.py::test_a_week_of_one_type_reads_only_what_it_returns",
+    "tests/handlers/test_summaries.py::test_cost_follows_new_gauges_not_history",
 ]
 
 

@@ -1,47 +1,121 @@
-"""Shared fixtures: DynamoDB tables built from template.yaml (moto in-memory, or an embedded server behind
-the local HTTP API) and the API Gateway event builder for handler tests."""
+"""Shared fixtures.
+
+tests/handlers and tests/tooling run in-process on moto and never leave the machine: the AWS credentials are
+dummies. tests/http talk HTTP to `http_api`: the local API (template.yaml served by the local gateway over an
+embedded DynamoDB), or a deployed stack given by `--stack NAME` (its ApiUrl and PatientsTableName outputs) or
+by API_URL and TABLE_NAME, with the shell's credentials; then only tests/http run, and the tests marked
+`local_only` are skipped with their reason."""
 
 from __future__ import annotations
 
-import importlib
 import io
 import logging
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
 import dynamodb_rules
 import pytest
+from clinic import settings
 from moto import mock_aws
 from support import served_api
 
-from local import events
 from local.dynamodb import create_tables
+from local.events import LambdaContext
 from local.gateway import LocalGateway
-from local.template import DEFAULT_TEMPLATE, REGION, environment, load_template
+from local.template import REGION, environment, load_template, table_specs
 
-# Tests must never reach a real account, whatever the developer's shell exports.
-_DUMMY_AWS = {
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SECURITY_TOKEN": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-}
-os.environ.update(_DUMMY_AWS)
+TESTS = Path(__file__).parent
+HTTP_TESTS = TESTS / "http"
+
 # Alert events published locally go to a file (clinic.alert_events): the tests' own, never the repository's .local/.
 os.environ["LOCAL_EVENTS_FILE"] = os.path.join(tempfile.mkdtemp(prefix="patients-api-events-"), "events.ndjson")
-for _name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
-    os.environ.pop(_name, None)
 # Powertools reads its settings (service name, metrics namespace, log level) when the handlers' modules are
 # imported, as on Lambda: from the template, before any test imports them.
 for _name, _value in environment(load_template()).items():
     if _name.startswith("POWERTOOLS_"):
         os.environ.setdefault(_name, _value)
+
+
+@dataclass(frozen=True)
+class Deployed:
+    url: str
+    table_name: str
+
+
+_DEPLOYED = pytest.StashKey[Deployed | None]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--stack",
+        metavar="NAME",
+        help="run tests/http against this deployed stack (its ApiUrl and PatientsTableName outputs); "
+        "API_URL and TABLE_NAME do the same without CloudFormation",
+    )
+
+
+def _deployed(config: pytest.Config) -> Deployed | None:
+    stack = config.getoption("--stack")
+    if stack:
+        from local.publish_web import stack_outputs
+
+        outputs = stack_outputs(stack, boto3.client("cloudformation"))
+        missing = sorted({"ApiUrl", "PatientsTableName"} - outputs.keys())
+        if missing:
+            raise pytest.UsageError(f"stack {stack} has no {' or '.join(missing)} output")
+        return Deployed(outputs["ApiUrl"].rstrip("/"), outputs["PatientsTableName"])
+    url = os.environ.get("API_URL")
+    if not url:
+        return None
+    table_name = os.environ.get("TABLE_NAME")
+    if not table_name:
+        raise pytest.UsageError("API_URL needs TABLE_NAME too: the HTTP tests make their users and tokens there")
+    return Deployed(url.rstrip("/"), table_name)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    deployed = _deployed(config)
+    config.stash[_DEPLOYED] = deployed
+    if deployed is None:
+        # Tests must never reach a real account, whatever the developer's shell exports.
+        os.environ.update(
+            {
+                "AWS_DEFAULT_REGION": REGION,
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_SECURITY_TOKEN": "testing",
+                "AWS_SESSION_TOKEN": "testing",
+            }
+        )
+        for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+            os.environ.pop(name, None)
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    deployed = config.stash[_DEPLOYED]
+    return f"tests/http against the deployed API {deployed.url} (table {deployed.table_name})" if deployed else None
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Against a deployed stack only tests/http run: the rest are about the code in this process."""
+    if config.stash[_DEPLOYED] is None or collection_path == HTTP_TESTS or HTTP_TESTS in collection_path.parents:
+        return None
+    return True if TESTS in collection_path.parents else None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.stash[_DEPLOYED] is None:
+        return
+    for item in items:
+        marker = item.get_closest_marker("local_only")
+        if marker is not None:
+            item.add_marker(pytest.mark.skip(reason=f"needs the local API: {marker.args[0]}"))
 
 
 class _CurrentStdout:
@@ -90,34 +164,12 @@ def no_broken_dynamodb_rules(dynamodb_rules_check: dynamodb_rules.Checker) -> It
         pytest.fail("requests that DynamoDB rejects:\n" + "\n".join(broken), pytrace=False)
 
 
-def _template() -> dict[str, Any]:
-    if not DEFAULT_TEMPLATE.exists():
-        pytest.skip("template.yaml is not there yet")
-    return load_template()
-
-
-def reset_domain_caches() -> None:
-    """Call clinic.settings.reset() when it exists: the domain caches boto3 clients per process, and
-    each fixture points DynamoDB somewhere else."""
-    try:
-        settings = importlib.import_module("clinic.settings")
-    except ModuleNotFoundError as error:
-        if error.name in ("clinic", "clinic.settings"):
-            return
-        raise
-    reset = getattr(settings, "reset", None)
-    if callable(reset):
-        reset()
-
-
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """moto's in-memory AWS with the template's tables and the functions' environment; yields a
     DynamoDB client."""
-    template = _template()
-    for name, value in _DUMMY_AWS.items():
-        monkeypatch.setenv(name, value)
-    # An endpoint (set by local_api or the shell) would send the domain's clients past mock_aws.
+    template = load_template()
+    # An endpoint (set by http_api or the shell) would send the domain's clients past mock_aws.
     for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
         monkeypatch.delenv(name, raising=False)
     for name, value in environment(template).items():
@@ -125,47 +177,48 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     with mock_aws():
         client = boto3.client("dynamodb", region_name=REGION)
         create_tables(template, client=client)
-        reset_domain_caches()
+        settings.reset()
         yield client
-    reset_domain_caches()
+    settings.reset()
 
 
-@dataclass
-class LocalApi:
+@dataclass(frozen=True)
+class HttpApi:
+    """The API the HTTP tests call. `url` is the stage's root (paths start with /v1). `gateway` and
+    `endpoint_url` (its DynamoDB) are the local API's; None against a deployed stack."""
+
     url: str
-    endpoint_url: str
-    gateway: LocalGateway
-    template: dict[str, Any]
+    gateway: LocalGateway | None = None
+    endpoint_url: str | None = None
 
 
 @pytest.fixture(scope="session")
-def local_api() -> Iterator[LocalApi]:
-    """The real template served over HTTP by the local gateway, on its own moto server (support.served_api)."""
-    _template()
-    with served_api() as (gateway, url, endpoint):
-        yield LocalApi(url=url, endpoint_url=endpoint, gateway=gateway, template=gateway.template)
-
-
-def make_event(
-    method: str,
-    path: str,
-    body: Any = None,
-    headers: dict[str, str] | None = None,
-    query: dict[str, Any] | str | None = None,
-    user: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The API Gateway REST event for `method path` (see local.events.make_event)."""
-    return events.make_event(method, path, body=body, headers=headers, query=query, user=user)
-
-
-@pytest.fixture(name="make_event")
-def make_event_fixture() -> Callable[..., dict[str, Any]]:
-    return make_event
+def http_api(request: pytest.FixtureRequest, dynamodb_rules_check: dynamodb_rules.Checker) -> Iterator[HttpApi]:
+    """The local API on a free port of this process (on an embedded DynamoDB of its own), or the deployed stack.
+    Either way the domain functions that tests call to make users, tokens and patients write to the same table as
+    the API."""
+    deployed = request.config.stash[_DEPLOYED]
+    if deployed is None:
+        with served_api() as (gateway, url, endpoint):
+            yield HttpApi(url=url, gateway=gateway, endpoint_url=endpoint)
+        return
+    template = load_template()
+    # The deployed table is the template's (one table): the rules check learns its keys as create_tables
+    # teaches it a local one's.
+    ((_, table),) = table_specs(template)
+    dynamodb_rules_check.rules.learn({**table, "TableName": deployed.table_name})
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in environment(template).items():
+            patch.setenv(name, value)
+        patch.setenv("TABLE_NAME", deployed.table_name)
+        settings.reset()
+        yield HttpApi(url=deployed.url)
+    settings.reset()
 
 
 @pytest.fixture
-def lambda_context() -> events.LambdaContext:
-    return events.LambdaContext("TestFunction", memory_mb=512, timeout_seconds=10)
+def lambda_context() -> LambdaContext:
+    return LambdaContext("TestFunction", memory_mb=512, timeout_seconds=10)
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
-"""Test builders: clinics, users with tokens and patients made through the domain, and one small JSON client
-that talks to the local gateway either in-process (`LocalGateway.handle`) or over HTTP."""
+"""What the tests share: clinics, users with tokens and patients made through the domain; the one JSON client
+(`Client`: in-process through a `LocalGateway`, or over HTTP to a URL); and the one way to set the time
+(`frozen`)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
 import boto3
 import pytest
 import requests
-from clinic import accounts, patient_users, patients, settings
+from clinic import accounts, clock, patient_users, patients, settings
 from clinic.access import Caller
 from clinic.models import NewPatient
 from moto import mock_aws
@@ -53,6 +55,31 @@ _RANDOM_IDS_AND_TIMES = re.compile(
     r"|\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?"
     r"|\b1[6-9]\d{8}(?:\d{3})?(?:\.\d+)?\b"  # 2020-2033, not a 10-digit phone number
 )
+
+
+def at(text: str) -> datetime:
+    """An ISO 8601 time (`Z` or an offset) as an aware UTC datetime."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+_frozen_at: list[datetime] = []
+
+
+@contextmanager
+def frozen(moment: str | datetime) -> Iterator[datetime]:
+    """The service's clock (`clinic.clock`) stopped at `moment` inside the block, then back to what it was
+    before (an enclosing block's moment, or the real clock): the one way tests set the time. Blocks nest, so a
+    fixture can freeze a whole test and the test move the time within it. It changes this process's clock
+    only: the domain functions the tests call and the local API they serve, never a deployed stack's."""
+    when = at(moment) if isinstance(moment, str) else moment
+    _frozen_at.append(when)
+    clock.set_clock(lambda: when)
+    try:
+        yield when
+    finally:
+        _frozen_at.pop()
+        outer = _frozen_at[-1] if _frozen_at else None
+        clock.set_clock((lambda: outer) if outer else None)
 
 
 def without_random_ids_and_times(text: str) -> str:

@@ -1,6 +1,6 @@
 """Writes events/: a sample event for every function of template.yaml, for `sam local invoke <Function> -e
 events/<Function>.json` (`make events`). API events are REST proxy (v1) events of the admin of local.seed's
-demo clinic (ids as a fresh `make run` or tests/unit/test_sample_events.py seed them), the authorizer gets
+demo clinic (ids as a fresh `make run` or tests/handlers/test_sample_events.py seed them), the authorizer gets
 its REQUEST event and the summary job its EventBridge scheduled event. Request ids and times are fixed so
 the files only change when the events do."""
 

@@ -24,7 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from clinic import settings
 from clinic.logger import logger
 
-# template.yaml: the authorizer's ReauthorizeEvery (tests/unit/test_authorizer_cache.py keeps them equal).
+# template.yaml: the authorizer's ReauthorizeEvery (tests/handlers/test_authorizer_cache.py keeps them equal).
 CACHE_TTL_SECONDS = 300
 FLUSHED, FAILED, SKIPPED = "flushed", "failed", "skipped"
 METRIC = "AuthorizerCacheFlushFailures"

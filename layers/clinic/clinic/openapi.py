@@ -77,7 +77,7 @@ ERRORS: dict[int, tuple[str, type[ApiError]]] = {
 }
 # The rules a JSON Schema cannot state (across fields, against today, against stored data), in the words of the
 # 422 the domain answers: operation(rules=...) lists them in the description and shows them as the 422 example.
-# tests/unit/test_openapi.py checks each message against the domain's answer.
+# tests/handlers/test_openapi.py checks each message against the domain's answer.
 PATIENT_RULES = {"date_of_birth": ["can't be in the future"]}
 # One gauge's fields are named as they are; a batch's as `gauges[3].value`.
 GAUGE_RULES = {

@@ -2,7 +2,7 @@
 (`operation(model="Patient")`) and tools/openapi.py resolves the names while it builds the document
 (`clinic.openapi.documenting`). No request imports this module: creating some forty model classes would cost
 every cold start ~20 ms of CPU, and Powertools would analyse each route's models on its first request.
-Handlers still build the bodies with the domain's presenters; tests/unit/test_openapi.py holds them to these."""
+Handlers still build the bodies with the domain's presenters; tests/handlers/test_openapi.py holds them to these."""
 
 from __future__ import annotations
 
