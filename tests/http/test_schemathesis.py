@@ -152,6 +152,9 @@ def _within_business_rules(case: Any) -> Any:
     first, last = _date(query.get("start_date")), _date(query.get("end_date"))
     if first and last and (last < first or (last - first).days > MAX_DAYS - 7):
         query["end_date"] = query["start_date"]
+    # Today-dependent: a summary without end_date ends today, so its start_date must be within MAX_DAYS of today.
+    if first and not last and case.operation.path.endswith("/summary") and (date.today() - first).days > MAX_DAYS - 7:
+        query["end_date"] = query["start_date"]
     body = case.body
     if isinstance(body, dict):
         patient = body.get("patient")

@@ -64,7 +64,7 @@ def decode(item: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _nested(v: Mapping[str, Any]) -> Any:
+def _nested(v: Any) -> Any:
     """A map's or list's values as TypeDeserializer gives them (numbers as Decimal), without its per-value
     dispatch: latest-value entries hold two maps each, and boto3 took a third of GET .../gauges/latest's
     warm time decoding them. Sets and binary, which the domain does not store nested, go to boto3."""
