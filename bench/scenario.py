@@ -23,7 +23,10 @@ from clinic import (
     summaries,
 )
 from clinic.access import Caller
-from clinic.models import NewAlertRule, NewAssessment, NewGauge, NewPatient
+from clinic.models.alert_rules import NewAlertRule
+from clinic.models.assessments import NewAssessment
+from clinic.models.gauges import NewGauge
+from clinic.models.patients import NewPatient
 
 from local import events
 from local.template import api_routes

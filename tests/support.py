@@ -16,7 +16,7 @@ import pytest
 import requests
 from clinic import accounts, patient_users, patients, settings
 from clinic.access import Caller
-from clinic.models import NewPatient
+from clinic.models.patients import NewPatient
 from moto import mock_aws
 
 from local.dynamodb import create_tables, start_embedded

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 from clinic import alert_rules, alert_store, settings, store
-from clinic.models import NewAlertRule
+from clinic.models.alert_rules import NewAlertRule
 from support import Client, User, clinic, gateway, user
 
 RULE = {"gauge_type": "anxiety", "operator": ">=", "threshold": 8, "consecutive_days": 1, "priority": "high"}

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from clinic import accounts, instruments, store, summaries
-from clinic.models import DEFAULT_SCALES
+from clinic.models.gauges import DEFAULT_SCALES
 from gauge_support import Clinic, at, fast_moto_queries, frozen, metered, new_clinic
 
 NOW = "2024-03-10T12:00:00.000Z"

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from clinic import gauges, store, summaries
-from clinic.models import DEFAULT_SCALES
+from clinic.models.gauges import DEFAULT_SCALES
 from gauge_support import Clinic, at, fast_moto_queries, frozen, metered, new_clinic
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

@@ -13,7 +13,7 @@ from clinic.errors import Forbidden, NotFound
 from clinic.gauges import source_of, time_range
 
 if TYPE_CHECKING:
-    from clinic.models import NewAssessment
+    from clinic.models.assessments import NewAssessment
 
 NOT_FOUND = "Assessment not found"
 

@@ -12,7 +12,7 @@ from clinic.access import Caller
 from clinic.errors import AssessmentTotalConflict, Forbidden, NotFound, ValidationFailed
 
 if TYPE_CHECKING:  # the summary job never loads the request models (pydantic): a faster cold start
-    from clinic.models import NewGauge
+    from clinic.models.gauges import NewGauge
 
 
 def _number(value: Any) -> int | float:

@@ -15,7 +15,7 @@ from clinic.access import CARE_TEAM_ROLES, Action, Caller, list_scopes, may_acce
 from clinic.errors import BadRequest, PreconditionFailed, ValidationFailed
 
 if TYPE_CHECKING:  # GET handlers never load the request models: a faster cold start
-    from clinic.models import NewPatient, PatientChanges
+    from clinic.models.patients import NewPatient, PatientChanges
 
 ADDRESS_PARTS = ("street", "city", "state", "zip_code")
 # What a patient user may change of their own record (API.md); their name, birth date, gender and status
