@@ -78,6 +78,12 @@ PLUGIN = ROOT / "bench" / "mutation_plugin.py"
 DEV_VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
 
 
+def _source_glob(module: str) -> str:
+    """mutmut's pattern for a decision module's source: a package (models) is all of its files."""
+    package = ROOT / "layers" / "clinic" / "clinic" / module
+    return f"src/clinic/{module}/*.py" if package.is_dir() else f"src/clinic/{module}.py"
+
+
 def modules() -> tuple[str, ...]:
     chosen = tuple(m.strip() for m in os.environ.get("MUTATION_MODULES", "").split(",") if m.strip())
     unknown = set(chosen) - set(MODULES)
@@ -117,7 +123,7 @@ def stage() -> None:
     config = f"""
 [tool.mutmut]
 source_paths = ["src/clinic"]
-only_mutate = {_toml_list([f"src/clinic/{m}.py" for m in modules()])}
+only_mutate = {_toml_list([_source_glob(m) for m in modules()])}
 pytest_add_cli_args_test_selection = {_toml_list(TEST_SELECTION)}
 pytest_add_cli_args = ["-p", "{PLUGIN.stem}"]
 use_git_change_detection = false

@@ -22,7 +22,10 @@ from clinic import (
     summaries,
 )
 from clinic.access import Caller
-from clinic.models import NewAlertRule, NewAssessment, NewGauge, NewPatient
+from clinic.models.alert_rules import NewAlertRule
+from clinic.models.assessments import NewAssessment
+from clinic.models.gauges import NewGauge
+from clinic.models.patients import NewPatient
 from clinic.store import alerts as alert_store
 
 from local import events

@@ -21,7 +21,10 @@ from clinic import (
     store,
 )
 from clinic.access import Caller
-from clinic.models import DEFAULT_SCALES, NewAlertRule, NewAssessment, NewGauge, NewPatient
+from clinic.models.alert_rules import NewAlertRule
+from clinic.models.assessments import NewAssessment
+from clinic.models.gauges import DEFAULT_SCALES, NewGauge
+from clinic.models.patients import NewPatient
 from clinic.store import alerts as alert_store
 
 DEMO_PATIENTS = [

@@ -18,7 +18,7 @@ import pytest
 import requests
 from clinic import accounts, clock, patient_users, patients, settings
 from clinic.access import Caller
-from clinic.models import NewPatient
+from clinic.models.patients import NewPatient
 from moto import mock_aws
 
 from local.dynamodb import create_tables, start_embedded

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from clinic import patients
 from clinic.access import Caller
-from clinic.models import NewPatient
+from clinic.models.patients import NewPatient
 from playwright.sync_api import Browser, Page, sync_playwright
 from support import served_api
 

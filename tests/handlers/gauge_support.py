@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from clinic import accounts, patients, settings
 from clinic.access import Caller
-from clinic.models import NewPatient
+from clinic.models.patients import NewPatient
 from moto.dynamodb.models.table import Table
 from support import Client
 

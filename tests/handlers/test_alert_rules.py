@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 from clinic import alert_rules, settings
-from clinic.models import NewAlertRule
+from clinic.models.alert_rules import NewAlertRule
 from clinic.store import alerts as alert_store
 from clinic.store import keys, table
 from support import Client, User, clinic, gateway, user
@@ -152,3 +152,18 @@ def test_a_conflict_on_the_counter_is_retried_not_taken_for_the_cap(aws: Any, mo
     assert client.delete(f"/v1/alert_rules/{first}", token=admin.token).status == 204
     assert cancelled == [["None", "TransactionConflict"]]
     assert _stored(admin.clinic_id) == (1, 1)
+
+
+def test_a_threshold_is_a_number_the_table_can_store(aws: Any) -> None:
+    """A threshold closer to 0 than DynamoDB's smallest magnitude (1e-130) was a 500 (schemathesis sent
+    -2.2250738585e-313): it is 0, as a gauge value is; beyond the bounds it is 422 like a gauge value."""
+    admin = user(clinic("Tiny"), "admin")
+    client = Client(gateway())
+    tiny = client.post("/v1/alert_rules", {"alert_rule": {**RULE, "threshold": -2.2250738585e-313}}, token=admin.token)
+    assert tiny.status == 201 and tiny.body["alert_rule"]["threshold"] == 0
+    assert alert_store.clinic_rules(admin.clinic_id)[0]["threshold"] == 0
+    huge = client.post("/v1/alert_rules", {"alert_rule": {**RULE, "threshold": 1e13}}, token=admin.token)
+    assert (huge.status, huge.body) == (
+        422,
+        {"errors": {"alert_rule.threshold": ["must be less than or equal to 1000000000000"]}},
+    )

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from clinic import accounts, instruments, store, summaries
-from clinic.models import DEFAULT_SCALES
+from clinic.models.gauges import DEFAULT_SCALES
 from gauge_support import Clinic, fast_moto_queries, metered, new_clinic
 from support import Client, at, frozen
 

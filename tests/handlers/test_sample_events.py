@@ -49,7 +49,7 @@ def demo(aws: Any) -> Iterator[dict[str, Any]]:
     patient 1: the ids the events use."""
     from clinic import assessments, store
     from clinic.access import Caller
-    from clinic.models import NewAssessment
+    from clinic.models.assessments import NewAssessment
 
     from local.seed import seed_demo
 

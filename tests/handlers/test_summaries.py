@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from clinic import gauges, store, summaries
-from clinic.models import DEFAULT_SCALES
+from clinic.models.gauges import DEFAULT_SCALES
 from clinic.settings import dynamodb
 from clinic.store import keys, table
 from gauge_support import Clinic, fast_moto_queries, metered, new_clinic

@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 from clinic import clock, gauges, settings, store, summaries
-from clinic.models import EARLIEST_TIME, FUTURE_TOLERANCE, NewGauge
+from clinic.models import EARLIEST_TIME, FUTURE_TOLERANCE
+from clinic.models.gauges import NewGauge
 from clinic.validation import time_zones
 from gauge_support import Clinic, fast_moto_queries, new_clinic
 from hypothesis import HealthCheck, given

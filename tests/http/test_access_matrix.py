@@ -22,7 +22,8 @@ from typing import Any
 import pytest
 from clinic import accounts, gauges, patients, store, summaries
 from clinic.errors import NotFound
-from clinic.models import NewGauge, PatientChanges
+from clinic.models.gauges import NewGauge
+from clinic.models.patients import PatientChanges
 from support import (
     ACTION_FORBIDDEN,
     NOT_FOUND,
@@ -691,7 +692,7 @@ class AlertWorld:
 @pytest.fixture(scope="module")
 def alert_world(world: World) -> AlertWorld:
     from clinic import alert_rules, alerts
-    from clinic.models import NewAlertRule
+    from clinic.models.alert_rules import NewAlertRule
     from clinic.store import alerts as alert_store
 
     found: dict[str, dict[str, Any]] = {}

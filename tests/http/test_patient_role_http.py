@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from clinic import gauges
-from clinic.models import NewGauge
+from clinic.models.gauges import NewGauge
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support import ACTION_FORBIDDEN, NOT_FOUND, Client, clinic, patient, patient_user, user

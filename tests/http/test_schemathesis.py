@@ -21,7 +21,8 @@ from typing import Any
 import pytest
 import schemathesis
 from clinic import instruments
-from clinic.models import DEFAULT_SCALES, EARLIEST_TIME
+from clinic.models import EARLIEST_TIME
+from clinic.models.gauges import DEFAULT_SCALES
 from clinic.summaries import MAX_DAYS
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import unsupported_method

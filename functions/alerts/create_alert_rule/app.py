@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from clinic import alert_rules
 from clinic.http import api, handler, json_response
 from clinic.middleware import caller
-from clinic.models import AlertRuleRequest
+from clinic.models.alert_rules import AlertRuleRequest
 from clinic.openapi import operation
 
 app = api(body="alert_rule", guard=alert_rules.require_admin)

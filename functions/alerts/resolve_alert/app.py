@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from clinic import alerts
 from clinic.http import api, handler, json_response
 from clinic.middleware import caller, guarded
-from clinic.models import AlertResolution
+from clinic.models.alerts import AlertResolution
 from clinic.openapi import ALERT_NOT_FOUND, ALERT_RESOLVED, operation
 
 app = api(guard=alerts.alert_for, body="resolution_note", audit_ids="patient_id")

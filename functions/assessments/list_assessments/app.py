@@ -7,7 +7,8 @@ from clinic import assessments
 from clinic.access import Action
 from clinic.http import api, handler, json_response
 from clinic.middleware import guarded_patient
-from clinic.models import Cursor, DateQuery, InstrumentCode, Order, PageSize
+from clinic.models import Cursor, DateQuery, Order, PageSize
+from clinic.models.instrument_codes import InstrumentCode
 from clinic.openapi import ASSESSMENT_LIST_RULES, operation
 
 app = api(patient=Action.READ_ASSESSMENTS)

@@ -7,7 +7,7 @@ from clinic import assessments
 from clinic.access import Action
 from clinic.http import api, handler, json_response
 from clinic.middleware import caller, guarded_patient
-from clinic.models import RecordAssessmentRequest
+from clinic.models.assessments import RecordAssessmentRequest
 from clinic.openapi import operation
 
 app = api(patient=Action.RECORD_ASSESSMENT, body="assessment", idempotent=True)

@@ -7,7 +7,7 @@ from clinic import care_teams
 from clinic.access import Action
 from clinic.http import api, handler, json_response
 from clinic.middleware import caller, guarded_patient
-from clinic.models import CareTeamAddition
+from clinic.models.patients import CareTeamAddition
 from clinic.openapi import CARE_TEAM_RULES, operation
 
 app = api(patient=Action.MANAGE_CARE_TEAM, body="user_id", idempotent=True)

@@ -7,7 +7,7 @@ from clinic import gauges
 from clinic.access import Action
 from clinic.http import api, handler, json_response
 from clinic.middleware import caller, guarded_patient
-from clinic.models import RecordGaugesRequest
+from clinic.models.gauges import RecordGaugesRequest
 from clinic.openapi import GAUGE_RULES, operation
 
 app = api(patient=Action.CHANGE, body="gauge", idempotent=True)

@@ -10,7 +10,7 @@ from clinic import patient_users
 from clinic.access import Action
 from clinic.http import api, handler, json_response
 from clinic.middleware import caller, guarded_patient
-from clinic.models import CreateInvitationRequest
+from clinic.models.invitations import CreateInvitationRequest
 from clinic.openapi import operation
 
 app = api(patient=Action.INVITE, body="invitation")

@@ -5,7 +5,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from clinic import patient_users
 from clinic.http import api, handler, json_response
-from clinic.models import RedeemInvitationRequest
+from clinic.models.invitations import RedeemInvitationRequest
 from clinic.openapi import operation
 
 app = api(body="code", public=True)

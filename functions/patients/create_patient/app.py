@@ -7,7 +7,7 @@ from clinic import patients
 from clinic.access import Action
 from clinic.http import api, handler, json_response
 from clinic.middleware import caller
-from clinic.models import CreatePatientRequest
+from clinic.models.patients import CreatePatientRequest
 from clinic.openapi import PATIENT_RULES, operation
 
 app = api(clinic=Action.CREATE_PATIENT, body="patient", idempotent=True, audit_ids="id")

@@ -8,7 +8,8 @@ from clinic.access import Action
 from clinic.authorizer_cache import Stage
 from clinic.http import api, handler, json_response
 from clinic.middleware import caller, guarded_patient
-from clinic.models import UpdatePatientRequest, parameter_schema
+from clinic.models import parameter_schema
+from clinic.models.patients import UpdatePatientRequest
 from clinic.openapi import PATIENT_RULES, operation
 
 app = api(patient=Action.CHANGE, body="patient", body_rule=patients.fields_a_patient_may_not_change)

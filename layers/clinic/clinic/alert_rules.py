@@ -23,7 +23,7 @@ from clinic.store import alerts as alert_store
 from clinic.store.items import AlertRuleItem, GaugeItem
 
 if TYPE_CHECKING:
-    from clinic.models import NewAlertRule
+    from clinic.models.alert_rules import NewAlertRule
 
 MAX_RULES = 50  # per clinic: a care-team change moves one inbox entry per rule and built-in rule in one transaction
 ATTEMPTS = 8  # a rule change retried while another one of its clinic holds the counter (admins: rarely more than 2)

@@ -16,7 +16,7 @@ from clinic.store import latest as store_latest
 from clinic.store.items import AssessmentItem, GaugeItem
 
 if TYPE_CHECKING:
-    from clinic.models import NewAssessment
+    from clinic.models.assessments import NewAssessment
 
 NOT_FOUND = "Assessment not found"
 

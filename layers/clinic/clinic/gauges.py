@@ -13,7 +13,7 @@ from clinic.errors import AssessmentTotalConflict, Forbidden, NotFound, Validati
 from clinic.store.items import GaugeItem
 
 if TYPE_CHECKING:  # the summary job never loads the request models (pydantic): a faster cold start
-    from clinic.models import NewGauge
+    from clinic.models.gauges import NewGauge
 
 
 def _number(value: Any) -> int | float:

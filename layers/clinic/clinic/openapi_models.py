@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from clinic.models import Gender
+from clinic.models.patients import Gender
 
 
 def _timestamp() -> Any:

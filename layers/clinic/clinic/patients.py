@@ -16,7 +16,7 @@ from clinic.errors import BadRequest, PreconditionFailed, ValidationFailed
 from clinic.store.items import ListEntry, PatientItem
 
 if TYPE_CHECKING:  # GET handlers never load the request models: a faster cold start
-    from clinic.models import NewPatient, PatientChanges
+    from clinic.models.patients import NewPatient, PatientChanges
 
 ADDRESS_PARTS = ("street", "city", "state", "zip_code")
 # What a patient user may change of their own record (API.md); their name, birth date, gender and status
