@@ -251,6 +251,9 @@ def serve(local_dir: Path) -> None:
         stop_schedules = start_schedules(gateway)
         # `kill` (SIGTERM) stops it as Ctrl-C does: the last changes are saved before it exits.
         signal.signal(signal.SIGTERM, _interrupt)
+        # Ctrl-C too, even when started where SIGINT is ignored (a background job of a script: bash ignores SIGINT
+        # for those, and Python then installs no KeyboardInterrupt handler), so `kill -INT` always stops it.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             threading.Event().wait()
         except KeyboardInterrupt:
