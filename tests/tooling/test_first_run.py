@@ -77,10 +77,7 @@ class Server:
 
     def stop(self, sig: int = signal.SIGINT) -> None:
         self.process.send_signal(sig)
-        # Stopping saves the tables once more after the save thread's last round; on a loaded 2-core machine the
-        # schedule's first summary job over the fresh demo seed (in this process, ~60 s there) slows both: a
-        # 60 s limit failed a make test while the server did stop cleanly.
-        _, stderr = self.process.communicate(timeout=180)
+        _, stderr = self.process.communicate(timeout=60)
         assert self.process.returncode == 0, stderr
         assert "Traceback" not in stderr
 
