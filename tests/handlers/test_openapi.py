@@ -186,7 +186,7 @@ def test_documented_formats_are_what_the_validators_accept(document: dict[str, A
 
     patient = document["components"]["schemas"]["NewPatient"]["properties"]
     assert patient["time_zone"]["anyOf"][0]["enum"] == sorted(time_zones())
-    assert patient["email"]["anyOf"][0]["pattern"] == f"^{EMAIL.pattern}$"
+    assert patient["email"]["anyOf"][0]["pattern"] == f"^{EMAIL}$"
     phone = re.compile(patient["phone"]["anyOf"][0]["pattern"])
     assert phone.fullmatch("+1-555-123-4567") and not phone.fullmatch("0((((((0")
     name = re.compile(patient["first_name"]["pattern"])

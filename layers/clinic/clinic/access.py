@@ -15,13 +15,14 @@ record, an action outside PATIENT_ACTIONS is refused as an action (403), never a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from clinic import ids, store
 from clinic.errors import Forbidden, NotAuthorized, PatientForbidden, PatientNotFound
-from clinic.store.items import PatientItem
+
+if TYPE_CHECKING:
+    from clinic.store.items import PatientItem
 
 STAFF_ROLES = ("admin", "supervisor", "provider")
 PATIENT_ROLE = "patient"
@@ -67,8 +68,7 @@ _STAFF_NEEDS = {
 }
 
 
-@dataclass(frozen=True)
-class Caller:
+class Caller(NamedTuple):
     user_id: int
     clinic_id: int
     role: str

@@ -6,11 +6,13 @@ import hashlib
 import hmac
 import secrets
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clinic import clock, ids, store
 from clinic.access import STAFF_ROLES, Caller
-from clinic.store.items import ClinicItem, UserItem
+
+if TYPE_CHECKING:
+    from clinic.store.items import ClinicItem, UserItem
 
 TOKEN_BYTES = 32  # 43 URL-safe characters
 MAX_TOKEN_DAYS = 3650  # a token may live ten years at most (and the expiry stays a representable date)

@@ -20,10 +20,10 @@ from clinic import alerts, care_teams, clock, gauges, ids, latest, store
 from clinic.access import Caller
 from clinic.errors import AlertRuleNotFound, Forbidden, StorageUnavailable, ValidationFailed
 from clinic.store import alerts as alert_store
-from clinic.store.items import AlertRuleItem, GaugeItem
 
 if TYPE_CHECKING:
     from clinic.models.alert_rules import NewAlertRule
+    from clinic.store.items import AlertRuleItem, GaugeItem
 
 MAX_RULES = 50  # per clinic: a care-team change moves one inbox entry per rule and built-in rule in one transaction
 ATTEMPTS = 8  # a rule change retried while another one of its clinic holds the counter (admins: rarely more than 2)

@@ -16,15 +16,16 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from clinic import alert_events, clock, cursors, ids, latest, store
 from clinic.access import STAFF_ROLES, Action, Caller, list_scopes, may_access
 from clinic.errors import AlertNotFound, AlertResolved, Forbidden, StorageUnavailable
 from clinic.store import alerts as alert_store
-from clinic.store.items import AlertItem, InboxEntry, OutboxEvent, PatientItem
+
+if TYPE_CHECKING:
+    from clinic.store.items import AlertItem, InboxEntry, OutboxEvent, PatientItem
 
 PRIORITIES = tuple(alert_store.PRIORITY_RANK)
 STATUSES = {
@@ -76,21 +77,22 @@ def built_in_rules(instrument: str, answers: Sequence[int], total: int, previous
 # ---- writing alerts with their trigger ----
 
 
-@dataclass(frozen=True)
-class Trigger:
+class Trigger(NamedTuple):
     rule: str  # a built-in rule's name, or `alert_rule:<id>`
     priority: str
     kind: str  # "assessment" or "gauge"
     id: int
 
 
-@dataclass
 class Plan:
     """The transaction items that write a trigger's alerts, and the events to publish once they are written."""
 
-    items: list[dict[str, Any]] = field(default_factory=list)
-    events: list[OutboxEvent] = field(default_factory=list)
-    opened: list[int] = field(default_factory=list)  # ids of the alerts this plan opens
+    __slots__ = ("events", "items", "opened")
+
+    def __init__(self) -> None:
+        self.items: list[dict[str, Any]] = []
+        self.events: list[OutboxEvent] = []
+        self.opened: list[int] = []  # ids of the alerts this plan opens
 
 
 def plan(

@@ -13,10 +13,10 @@ from clinic.errors import Forbidden, NotFound
 from clinic.gauges import source_of, time_range
 from clinic.store import assessments as store_assessments
 from clinic.store import latest as store_latest
-from clinic.store.items import AssessmentItem, GaugeItem
 
 if TYPE_CHECKING:
     from clinic.models.assessments import NewAssessment
+    from clinic.store.items import AssessmentItem, GaugeItem
 
 NOT_FOUND = "Assessment not found"
 

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from clinic import clock, store
 from clinic.access import Caller
 from clinic.logger import logger
 from clinic.settings import settings
-from clinic.store.items import AuditEvent
+
+if TYPE_CHECKING:
+    from clinic.store.items import AuditEvent
 
 
 def record(

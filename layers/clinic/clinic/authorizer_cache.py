@@ -16,8 +16,7 @@ import os
 import random
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -35,8 +34,7 @@ FIRST_DELAY_SECONDS = 0.1  # doubled after each failed attempt, with jitter
 BUDGET_SECONDS = 3.0
 
 
-@dataclass(frozen=True)
-class Stage:
+class Stage(NamedTuple):
     """A REST API stage: its authorizer cache is the one that holds the tokens to forget."""
 
     api_id: str
@@ -58,8 +56,7 @@ class Stage:
         return cls(api_id, name) if api_id and name else None
 
 
-@dataclass(frozen=True)
-class Flush:
+class Flush(NamedTuple):
     status: str  # FLUSHED, FAILED, or SKIPPED (no stage known)
     attempts: int = 0
     error: str | None = None  # the last attempt's error code, never its message

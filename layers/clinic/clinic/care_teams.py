@@ -5,13 +5,15 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clinic import ids, store
 from clinic.access import CARE_TEAM_ROLES, Action, Caller, may_manage_member, patient_for
 from clinic.errors import Forbidden, NotFound, StorageUnavailable, ValidationFailed
 from clinic.store import alerts as alert_store
-from clinic.store.items import PatientItem, UserItem
+
+if TYPE_CHECKING:
+    from clinic.store.items import PatientItem, UserItem
 
 MAX_MEMBERS = 20  # a name change rewrites every member's list entry in one transaction
 

@@ -37,12 +37,12 @@ def iso(moment: datetime) -> str:
 
 
 # ASCII digits (\d also matches other scripts' digits).
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 
 
 def calendar_date(text: str) -> date | None:
     """A real `YYYY-MM-DD` date, or None (date.fromisoformat alone also takes `2024-W01-1` and `20240101`)."""
-    if not _DATE.fullmatch(text):
+    if not re.fullmatch(_DATE, text):
         return None
     try:
         return date.fromisoformat(text)

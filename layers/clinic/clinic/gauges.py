@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo
 from clinic import alert_rules, clock, cursors, ids, instruments, latest, store
 from clinic.access import Caller
 from clinic.errors import AssessmentTotalConflict, Forbidden, NotFound, ValidationFailed
-from clinic.store.items import GaugeItem
+
+if TYPE_CHECKING:
+    from clinic.store.items import GaugeItem
 
 if TYPE_CHECKING:  # the summary job never loads the request models (pydantic): a faster cold start
     from clinic.models.gauges import NewGauge

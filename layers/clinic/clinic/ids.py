@@ -12,7 +12,7 @@ from clinic.settings import after_restore, settings
 # ASCII digits only: str.isdigit() and int() also take "²", "①" or Arabic-Indic digits, and int() takes
 # " 1", "+1", "01" and "1_0", so each of those named some other id. 18 digits stay well inside DynamoDB's
 # numbers and Python's int-from-text limit.
-_ID = re.compile(r"[1-9][0-9]{0,17}")
+_ID = r"[1-9][0-9]{0,17}"
 
 _lock = threading.Lock()
 
@@ -20,7 +20,7 @@ _lock = threading.Lock()
 def parse(text: object) -> int | None:
     """The id (or version number) that a path segment or header names, or None: anything but a positive
     integer written in plain ASCII digits, without sign, spaces or leading zeros, names nothing."""
-    if isinstance(text, str) and _ID.fullmatch(text):
+    if isinstance(text, str) and re.fullmatch(_ID, text):
         return int(text)
     return None
 

@@ -9,34 +9,29 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True)
-class Item:
+class Item(NamedTuple):
     number: int
     text: str
     # Seam for the alerts of issue 15: an item whose positive answer signals risk of self-harm.
     self_harm: bool = False
 
 
-@dataclass(frozen=True)
-class Option:
+class Option(NamedTuple):
     value: int
     label: str
 
 
-@dataclass(frozen=True)
-class Band:
+class Band(NamedTuple):
     min: int
     max: int
     label: str
 
 
-@dataclass(frozen=True)
-class Instrument:
+class Instrument(NamedTuple):
     code: str
     name: str
     loinc: str  # the panel

@@ -12,14 +12,16 @@ import hmac
 import secrets
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clinic import audit, clock, ids, store
 from clinic.access import PATIENT_ROLE, Caller
 from clinic.accounts import TOKEN_BYTES, AccountError, hash_token
 from clinic.errors import NotFound, ValidationFailed
 from clinic.store import patient_users as patient_user_store
-from clinic.store.items import UserItem
+
+if TYPE_CHECKING:
+    from clinic.store.items import UserItem
 
 CODE_BYTES = 32  # 256 bits, 43 URL-safe characters
 DEFAULT_EXPIRY_HOURS = 72

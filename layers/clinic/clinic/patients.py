@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, Any
 from clinic import authorizer_cache, clock, cursors, ids, patient_users, store
 from clinic.access import CARE_TEAM_ROLES, Action, Caller, list_scopes, may_access, patient_for
 from clinic.errors import BadRequest, PreconditionFailed, ValidationFailed
-from clinic.store.items import ListEntry, PatientItem
+
+if TYPE_CHECKING:
+    from clinic.store.items import ListEntry, PatientItem
 
 if TYPE_CHECKING:  # GET handlers never load the request models: a faster cold start
     from clinic.models.patients import NewPatient, PatientChanges
@@ -57,7 +59,7 @@ def etag(patient: Mapping[str, Any]) -> str:
 
 # One element of an If-Match list (RFC 9110 section 8.8.3): optional spaces, then an entity-tag (weak or strong) or
 # nothing (empty list elements are allowed), then a comma or the end.
-_IF_MATCH_ELEMENT = re.compile(r'[ \t]*(?:(W/)?"([\x21\x23-\x7e\x80-\xff]*)")?[ \t]*(?:,|\Z)')
+_IF_MATCH_ELEMENT = r'[ \t]*(?:(W/)?"([\x21\x23-\x7e\x80-\xff]*)")?[ \t]*(?:,|\Z)'
 BAD_IF_MATCH = 'If-Match must be "*" or a list of quoted ETags'
 # The same grammar for the OpenAPI document: `*`, or comma-separated elements, each an optional entity-tag.
 _TAG = r'(?:(?:W/)?"[\x21\x23-\x7e\x80-\xff]*")?'
@@ -76,7 +78,7 @@ def matching_versions(if_match: str) -> set[int] | None:
     versions: set[int] = set()
     position = 0
     while True:  # each element ends with a comma or the end of the value, so each step moves on
-        element = _IF_MATCH_ELEMENT.match(if_match, position)
+        element = re.compile(_IF_MATCH_ELEMENT).match(if_match, position)
         if element is None:
             raise BadRequest(BAD_IF_MATCH)
         weak, tag = element.groups()
@@ -213,8 +215,8 @@ def _entries(caller: Caller, actives: tuple[bool, ...], term: str, after: str | 
 
 def _by_email(caller: Caller, actives: tuple[bool, ...], email: str, after: str | None) -> list[ListEntry]:
     found = store.get_patients(store.patients_with_email(caller.clinic_id, email))
-    rows = [
-        ListEntry(sk=store.namekey(p), patient_id=p["id"])
+    rows: list[ListEntry] = [
+        {"sk": store.namekey(p), "patient_id": p["id"]}
         for p in found.values()
         if p["active"] in actives and may_access(caller, p, Action.READ)
     ]

@@ -14,7 +14,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 from zoneinfo import ZoneInfo
 
 from clinic import clock, latest, store
@@ -22,7 +22,9 @@ from clinic.errors import ValidationFailed
 from clinic.gauges import day_bounds, local_day, parse_range, shift, zone
 from clinic.logger import logger
 from clinic.store import alerts as alert_store
-from clinic.store.items import PatientItem, SetAsideItem
+
+if TYPE_CHECKING:
+    from clinic.store.items import PatientItem, SetAsideItem
 
 JOB = "gauge-summaries"
 # Gauges created in the last minute may still be in flight (or not yet in the index): wait for them.
@@ -144,7 +146,7 @@ class Run:
         self.latest_rewritten += latest.refresh(patient["id"], sorted({gauge_type for gauge_type, _ in days}))
 
 
-Found = tuple[set[Day], dict[int, PatientItem], dict[int, ZoneInfo]]  # days, their patients and time zones
+Found: TypeAlias = "tuple[set[Day], dict[int, PatientItem], dict[int, ZoneInfo]]"  # days, their patients and zones
 
 
 def _changed_days(run: Run, after: str, upto: str) -> Found:

@@ -106,9 +106,11 @@ def rails_errors(errors: Iterable[Mapping[str, Any]], root: str = "base") -> dic
 
 # ---- shared field validators (used through Annotated[..., AfterValidator(...)]) ----
 
+# Patterns in this package are strings that re compiles on first use (and caches): compiling them at import
+# would cost every cold start, including the many that never check an email or a phone.
 # No whitespace and no control characters (C0, DEL, C1) anywhere; models.Email documents the same pattern.
-EMAIL = re.compile(r"[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s\x00-\x1f\x7f-\x9f]+\.[^@\s.\x00-\x1f\x7f-\x9f]+")
-_PHONE = re.compile(r"\+?[0-9][0-9 ().\-]{5,28}[0-9]")
+EMAIL = r"[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s\x00-\x1f\x7f-\x9f]+\.[^@\s.\x00-\x1f\x7f-\x9f]+"
+_PHONE = r"\+?[0-9][0-9 ().\-]{5,28}[0-9]"
 
 
 def parse_date(value: str) -> date:
@@ -135,19 +137,19 @@ INVISIBLE = (
 NAME_PATTERN = rf"^\s*[^{CONTROL}]*[^{INVISIBLE}{CONTROL}][^{CONTROL}]*\s*$"
 LINE_PATTERN = rf"^[^{CONTROL}]*$"
 NOTES_PATTERN = rf"^[^{CONTROL_IN_NOTES}]*$"
-_CONTROL = re.compile(f"[{CONTROL}]")
-_CONTROL_IN_NOTES = re.compile(f"[{CONTROL_IN_NOTES}]")
-_VISIBLE = re.compile(f"[^{INVISIBLE}{CONTROL}]")
+_CONTROL = f"[{CONTROL}]"
+_CONTROL_IN_NOTES = f"[{CONTROL_IN_NOTES}]"
+_VISIBLE = f"[^{INVISIBLE}{CONTROL}]"
 
 
 def single_line(value: str) -> str:
-    if _CONTROL.search(value):
+    if re.search(_CONTROL, value):
         raise fail("is invalid")
     return value
 
 
 def free_text(value: str) -> str:
-    if _CONTROL_IN_NOTES.search(value):
+    if re.search(_CONTROL_IN_NOTES, value):
         raise fail("is invalid")
     return value
 
@@ -156,21 +158,21 @@ def not_blank(value: str) -> str:
     """A name: at least one visible character (`"\u200b"` is as blank as `" "`), and no control character
     between the spaces stripped from its ends (a tab inside a name is invalid, a tab alone is blank)."""
     stripped = value.strip()
-    if not _VISIBLE.search(stripped):
+    if not re.search(_VISIBLE, stripped):
         raise fail(BLANK)
     return single_line(stripped)
 
 
 def email(value: str) -> str:
     value = value.strip()
-    if len(value) > 254 or not EMAIL.fullmatch(value):
+    if len(value) > 254 or not re.fullmatch(EMAIL, value):
         raise fail("is invalid")
     return value
 
 
 def phone(value: str) -> str:
     value = value.strip()
-    if not _PHONE.fullmatch(value) or sum(c.isdigit() for c in value) < 7:
+    if not re.fullmatch(_PHONE, value) or sum(c.isdigit() for c in value) < 7:
         raise fail("is invalid")
     return value
 
@@ -189,13 +191,13 @@ def time_zone(value: str) -> str:
     return value
 
 
-GAUGE_TYPE = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
+GAUGE_TYPE = r"^[a-z][a-z0-9_]{0,49}$"
 
 
 def gauge_type(value: str) -> str:
     if not value.strip():
         raise fail(BLANK)
-    if not GAUGE_TYPE.fullmatch(value):
+    if not re.fullmatch(GAUGE_TYPE, value):
         raise fail("is invalid")
     return value
 

@@ -63,7 +63,7 @@ Number = Annotated[
     AfterValidator(_storable),
 ]
 
-GaugeType = Annotated[StrictStr, AfterValidator(gauge_type), Field(json_schema_extra={"pattern": GAUGE_TYPE.pattern})]
+GaugeType = Annotated[StrictStr, AfterValidator(gauge_type), Field(json_schema_extra={"pattern": GAUGE_TYPE})]
 
 
 def _recorded_at(value: str) -> str:

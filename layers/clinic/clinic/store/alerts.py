@@ -9,16 +9,18 @@ transaction that records the trigger, so a request that succeeded never leaves a
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from clinic.store import keys, table
 from clinic.store.errors import ConditionFailed, NewKeyTaken
-from clinic.store.items import AlertItem, AlertRuleItem, InboxEntry, OpenSlot, OutboxEvent, PatientItem
 from clinic.store.keys import clinic_inbox as clinic_inbox
 from clinic.store.keys import inbox_sk as inbox_sk
 from clinic.store.keys import patient_inbox as patient_inbox
 from clinic.store.keys import user_inbox as user_inbox
 from clinic.store.patients import patient_from
+
+if TYPE_CHECKING:
+    from clinic.store.items import AlertItem, AlertRuleItem, InboxEntry, OpenSlot, OutboxEvent, PatientItem
 
 PRIORITY_RANK = keys.PRIORITY_RANK
 OPEN, RESOLVED = "open", "resolved"  # inbox partitions: `open` holds open and acknowledged alerts
@@ -63,7 +65,7 @@ def inbox(partition: str, *, priority: str | None, after: str | None, limit: int
         rank = keys.inbox_sk(priority)
         low = max(rank, after + "!") if after else rank  # every later key sorts at or above after + "!"
         items = table.query(keys.Partition(partition), between=(low, rank + "~"), limit=limit, projection=fields)
-    return (cast(InboxEntry, item) for item in items)
+    return (cast("InboxEntry", item) for item in items)
 
 
 def member_entry_writes(
@@ -185,7 +187,7 @@ def _slot(item: Mapping[str, Any]) -> OpenSlot:
 
 def get_alert(alert_id: int) -> AlertItem | None:
     item = table.get(keys.alert(alert_id), consistent=True)
-    return cast(AlertItem, _without_keys(item)) if item else None
+    return cast("AlertItem", _without_keys(item)) if item else None
 
 
 def get_alerts_and_patients(
@@ -198,7 +200,7 @@ def get_alerts_and_patients(
     patients: dict[int, PatientItem] = {}
     for item in table.batch_get([*alert_keys, *patient_keys]):
         if keys.is_alert((item["pk"], item["sk"])):
-            alert = cast(AlertItem, _without_keys(item))
+            alert = cast("AlertItem", _without_keys(item))
             alerts[alert["id"]] = alert
         else:
             patient = patient_from(item)
@@ -297,7 +299,7 @@ def put_rule(rule: AlertRuleItem, max_rules: int) -> bool:
 
 def clinic_rules(clinic_id: int) -> list[AlertRuleItem]:
     return [
-        cast(AlertRuleItem, _without_keys(r))
+        cast("AlertRuleItem", _without_keys(r))
         for r in table.query(keys.alert_rule(clinic_id).partition, consistent=True)
     ]
 
@@ -363,7 +365,7 @@ def transact(items: Sequence[dict[str, Any]]) -> None:
 
 def pending_events(shard: int, before: str) -> Iterator[OutboxEvent]:
     """Events of one outbox shard written before `before` (an ISO time) and not yet published."""
-    return (cast(OutboxEvent, e) for e in table.query(keys.outbox(shard).partition, between=(keys.KEY_MIN, before)))
+    return (cast("OutboxEvent", e) for e in table.query(keys.outbox(shard).partition, between=(keys.KEY_MIN, before)))
 
 
 def event_published(event: Mapping[str, Any]) -> None:

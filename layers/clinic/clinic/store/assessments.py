@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from clinic.store import keys, table
 from clinic.store.errors import ConditionFailed, NewKeyTaken
 from clinic.store.gauges import gauge_deletion, gauge_item, transact_deletion
-from clinic.store.items import AssessmentItem, DeletedAssessmentItem, GaugeItem
+
+if TYPE_CHECKING:
+    from clinic.store.items import AssessmentItem, DeletedAssessmentItem, GaugeItem
 
 _META = ("pk", "sk", "all_pk", "id_pk")
 DELETED_KEPT_SECONDS = 90 * 24 * 3600
@@ -31,7 +33,7 @@ def _assessment_item(a: Mapping[str, Any]) -> dict[str, Any]:
 def _assessment(item: dict[str, Any]) -> AssessmentItem:
     for attribute in _META:
         item.pop(attribute, None)
-    return cast(AssessmentItem, item)
+    return cast("AssessmentItem", item)
 
 
 def put_assessment(assessment: AssessmentItem, total: GaugeItem, also: Sequence[dict[str, Any]] = ()) -> None:
@@ -68,7 +70,7 @@ def get_assessment(assessment_id: int) -> AssessmentItem | None:
 
 def deleted_assessment(assessment_id: int) -> DeletedAssessmentItem | None:
     """(patient id, completed_at) of a deleted assessment, from its marker (kept 90 days)."""
-    return cast(DeletedAssessmentItem | None, table.get(keys.deleted_assessment(assessment_id)))
+    return cast("DeletedAssessmentItem | None", table.get(keys.deleted_assessment(assessment_id)))
 
 
 def delete_assessment(assessment: AssessmentItem, deleted_at: str, also: Sequence[dict[str, Any]] = ()) -> bool:

@@ -5,10 +5,12 @@ bodies or query strings. Removed by TTL through `expires_at` after the retention
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from clinic.store import keys, table
-from clinic.store.items import AuditEvent
+
+if TYPE_CHECKING:
+    from clinic.store.items import AuditEvent
 
 _AUDIT_META = ("pk", "sk", "expires_at")
 
@@ -32,4 +34,4 @@ def audit_events(patient_id: int, *, since: str | None = None, newest_first: boo
     for item in table.query(trail, after=after, forward=not newest_first, consistent=True):
         for attribute in _AUDIT_META:
             item.pop(attribute, None)
-        yield cast(AuditEvent, item)
+        yield cast("AuditEvent", item)

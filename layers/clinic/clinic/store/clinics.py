@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from clinic.store import keys, table
-from clinic.store.items import ClinicItem
+
+if TYPE_CHECKING:
+    from clinic.store.items import ClinicItem
 
 
 def put_clinic(clinic: ClinicItem) -> None:
@@ -13,4 +15,4 @@ def put_clinic(clinic: ClinicItem) -> None:
 
 
 def get_clinic(clinic_id: int) -> ClinicItem | None:
-    return cast(ClinicItem | None, table.get(keys.clinic(clinic_id)))
+    return cast("ClinicItem | None", table.get(keys.clinic(clinic_id)))

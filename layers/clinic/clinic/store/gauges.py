@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from clinic.store import keys, table
 from clinic.store.errors import ConditionFailed, NewKeyTaken
-from clinic.store.items import ChangeItem, GaugeItem
 from clinic.store.keys import CHANGE_SHARDS as CHANGE_SHARDS
+
+if TYPE_CHECKING:
+    from clinic.store.items import ChangeItem, GaugeItem
 
 REZONED = "*"  # the gauge type of a change that moved all of a patient's days (a time zone change)
 TOMBSTONE_SECONDS = 90 * 24 * 3600  # how long a deleted gauge's marker is kept
@@ -23,7 +25,7 @@ _GAUGE_META = ("pk", "sk", "all_pk", "id_pk", "change_pk", "change_sk")
 def _gauge(item: dict[str, Any]) -> GaugeItem:
     for attribute in _GAUGE_META:
         item.pop(attribute, None)
-    return cast(GaugeItem, item)
+    return cast("GaugeItem", item)
 
 
 def gauge_item(g: Mapping[str, Any]) -> dict[str, Any]:
@@ -168,4 +170,4 @@ def changes(hour: str, shard: int, after: str, upto: str) -> Iterator[ChangeItem
     """Gauge writes and deletions of one hour and shard with after < changed_at <= upto (ISO times)."""
     # Strictly after `after` and up to `upto` included, whatever the id after the time.
     items = table.query(keys.changes(hour, shard), between=(after + "#~", upto + "#~"))
-    return (cast(ChangeItem, item) for item in items)
+    return (cast("ChangeItem", item) for item in items)

@@ -11,10 +11,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from clinic.store import keys, table
-from clinic.store.items import GaugeRef, LatestEntry
+
+if TYPE_CHECKING:
+    from clinic.store.items import GaugeRef, LatestEntry
 
 # What an entry keeps of a gauge: enough to answer `latest`, and the (recorded_at, id) that orders gauges.
 REF_FIELDS = ("id", "value", "scale_min", "scale_max", "recorded_at")
@@ -65,7 +67,7 @@ def newest_gauges(patient_id: int, gauge_type: str, limit: int) -> list[GaugeRef
         consistent=True,
         projection=REF_FIELDS,
     )
-    return [cast(GaugeRef, row) for row in itertools.islice(rows, limit)]
+    return [cast("GaugeRef", row) for row in itertools.islice(rows, limit)]
 
 
 def gauge_before(patient_id: int, gauge_type: str, recorded_at: str, gauge_id: int) -> GaugeRef | None:
@@ -78,7 +80,7 @@ def gauge_before(patient_id: int, gauge_type: str, recorded_at: str, gauge_id: i
         consistent=True,
         projection=REF_FIELDS,
     )
-    return cast(GaugeRef | None, next(rows, None))
+    return cast("GaugeRef | None", next(rows, None))
 
 
 def entry_write(patient_id: int, gauge_type: str, entry: Mapping[str, Any] | None, version: int) -> dict[str, Any]:

@@ -7,12 +7,14 @@ patient checked active, the user, its token (both items) and the link put.
 
 from __future__ import annotations
 
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from clinic.store import keys, table
-from clinic.store.items import InvitationItem, UserItem
 from clinic.store.tokens import token_puts
 from clinic.store.users import user_put
+
+if TYPE_CHECKING:
+    from clinic.store.items import InvitationItem, UserItem
 
 
 def invitation_key(code_hash: str) -> keys.Key:
@@ -25,7 +27,7 @@ def put_invitation(code_hash: str, invitation: InvitationItem) -> None:
 
 def get_invitation(code_hash: str) -> InvitationItem | None:
     """One consistent GetItem, whatever becomes of the answer: unknown, used and expired codes cost the same."""
-    return cast(InvitationItem | None, table.get(keys.invitation(code_hash), consistent=True))
+    return cast("InvitationItem | None", table.get(keys.invitation(code_hash), consistent=True))
 
 
 def redeem(code_hash: str, *, now: int, user: UserItem, token_hash: str, created_at: str) -> None:

@@ -5,12 +5,14 @@ care teams. A patient and its list entries change in one transaction, so a list 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from clinic.store import counters, keys, table
 from clinic.store.errors import ConditionFailed
 from clinic.store.gauges import REZONED
-from clinic.store.items import ListEntry, PatientItem
+
+if TYPE_CHECKING:
+    from clinic.store.items import ListEntry, PatientItem
 
 LISTED_FIELDS = frozenset({"first_name", "last_name", "active"})
 _PATIENT_META = ("pk", "sk", "email_pk")  # alert_epoch stays: the care-team write conditions on it
@@ -90,7 +92,7 @@ def patient_from(item: dict[str, Any]) -> PatientItem:
     """A patient as the domain reads it: the item read, its keys and index attribute dropped."""
     for attribute in _PATIENT_META:
         item.pop(attribute, None)
-    return cast(PatientItem, item)
+    return cast("PatientItem", item)
 
 
 def patient_key(patient_id: int) -> tuple[str, str]:
@@ -236,7 +238,7 @@ def list_entries(
             "filter_values": {":term": name_prefix},
         }
     items = table.query(keys.Partition(partition), after=after, limit=limit, projection=["sk", "patient_id"], **kwargs)
-    return (cast(ListEntry, item) for item in items)
+    return (cast("ListEntry", item) for item in items)
 
 
 def patients_with_email(clinic_id: int, email: str) -> list[int]:

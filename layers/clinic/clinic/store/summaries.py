@@ -10,10 +10,12 @@ set-aside`).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from clinic.store import keys, table
-from clinic.store.items import CheckpointItem, DaySummaryItem, SetAsideItem
+
+if TYPE_CHECKING:
+    from clinic.store.items import CheckpointItem, DaySummaryItem, SetAsideItem
 
 
 def put_day_summaries(
@@ -34,7 +36,7 @@ def put_day_summaries(
 def day_summaries(patient_id: int, first_day: str, last_day: str) -> Iterator[DaySummaryItem]:
     """The stored days first_day..last_day (local days, YYYY-MM-DD), every type, in day order."""
     first, last = keys.day_summary(patient_id, first_day), keys.day_summary(patient_id, last_day)
-    return (cast(DaySummaryItem, item) for item in table.query(first.partition, between=(first.sk, last.sk + "~")))
+    return (cast("DaySummaryItem", item) for item in table.query(first.partition, between=(first.sk, last.sk + "~")))
 
 
 def set_aside(job: str, source: tuple[str, str], *, patient_id: Any, error: str, at: str) -> None:
@@ -55,11 +57,11 @@ def set_aside(job: str, source: tuple[str, str], *, patient_id: Any, error: str,
 
 def set_aside_items(job: str) -> Iterator[SetAsideItem]:
     for item in table.query(keys.set_aside(job).partition, consistent=True):
-        yield cast(SetAsideItem, {k: v for k, v in item.items() if k not in ("pk", "sk")})
+        yield cast("SetAsideItem", {k: v for k, v in item.items() if k not in ("pk", "sk")})
 
 
 def get_checkpoint(job: str) -> CheckpointItem | None:
-    return cast(CheckpointItem | None, table.get(keys.checkpoint(job), consistent=True))
+    return cast("CheckpointItem | None", table.get(keys.checkpoint(job), consistent=True))
 
 
 def put_checkpoint(job: str, through: str, previous: str | None) -> None:

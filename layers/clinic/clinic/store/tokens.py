@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from clinic.store import keys, table
-from clinic.store.items import TokenItem
+
+if TYPE_CHECKING:
+    from clinic.store.items import TokenItem
 
 
 def put_token(token_hash: str, user_id: int, created_at: str, expires_at: int | None) -> None:
@@ -28,7 +30,7 @@ def token_puts(token_hash: str, user_id: int, created_at: str, expires_at: int |
 
 
 def get_token(token_hash: str) -> TokenItem | None:
-    return cast(TokenItem | None, table.get(keys.token(token_hash), consistent=True))
+    return cast("TokenItem | None", table.get(keys.token(token_hash), consistent=True))
 
 
 def delete_tokens(user_id: int) -> int:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from clinic.store import keys, table
-from clinic.store.items import UserItem
+
+if TYPE_CHECKING:
+    from clinic.store.items import UserItem
 
 
 def put_user(user: UserItem) -> None:
@@ -39,8 +41,8 @@ def set_user_active(user_id: int, active: bool) -> None:
 
 def get_users(user_ids: Sequence[int]) -> dict[int, UserItem]:
     users = table.batch_get([keys.user(uid) for uid in dict.fromkeys(user_ids)])
-    return {u["id"]: cast(UserItem, u) for u in users}
+    return {u["id"]: cast("UserItem", u) for u in users}
 
 
 def get_user(user_id: int) -> UserItem | None:
-    return cast(UserItem | None, table.get(keys.user(user_id)))
+    return cast("UserItem | None", table.get(keys.user(user_id)))
