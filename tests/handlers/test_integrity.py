@@ -108,6 +108,27 @@ def test_the_record_is_keyed_by_user_and_route_and_expires_after_a_day(clinic: d
     assert "secret-looking-key" not in json.dumps(record["pk"])  # hashed with the user id
     assert record["idempotency_status"]["S"] == "COMPLETED"
     assert abs(int(record["expires_at"]["N"]) - (time.time() + 86400)) < 60
+    # Stored data: a renamed attribute would strand the records already written (expires_at is the TTL
+    # attribute template.yaml declares; in_progress_expires_at ends a crashed invocation's lock).
+    assert sorted(record) == [
+        "expires_at",
+        "idempotency_status",
+        "in_progress_expires_at",
+        "pk",
+        "request_hash",
+        "response",
+        "sk",
+    ]
+
+
+def test_idempotency_records_are_read_and_written_within_the_services_timeouts(clinic: dict[str, Any]) -> None:
+    """Powertools would otherwise make a DynamoDB client of its own, with botocore's 60-second timeouts and its
+    legacy retries: a POST could then hang on its idempotency record far past the function's timeout."""
+    from clinic import idempotency
+
+    config = idempotency.Idempotency("POST /v1/patients")._store().client.meta.config
+    assert (config.connect_timeout, config.read_timeout) == (2, 5)
+    assert config.retries == {"mode": "standard", "total_max_attempts": 4}  # settings.dynamodb(): 3 retries
 
 
 def test_the_same_key_from_another_user_is_another_request(clinic: dict[str, Any]) -> None:
