@@ -131,6 +131,27 @@ def test_idempotency_records_are_read_and_written_within_the_services_timeouts(c
     assert config.retries == {"mode": "standard", "total_max_attempts": 4}  # settings.dynamodb(): 3 retries
 
 
+def test_the_idempotency_store_is_built_once_and_again_only_when_its_client_or_table_changes(
+    clinic: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Powertools' persistence layer is built once per container, not per request; settings.reset() (tests
+    switching endpoints or tables) gives a new one, or the records would go through the old client or table."""
+    from clinic import idempotency
+
+    keeper = idempotency.Idempotency("POST /v1/patients")
+    first = keeper._store()
+    assert keeper._store() is first
+    settings.dynamodb.cache_clear()  # another client, the same table
+    by_new_client = keeper._store()
+    assert by_new_client is not first and by_new_client.client is settings.dynamodb()
+    monkeypatch.setenv("IDEMPOTENCY_TABLE_NAME", "OtherIdempotencyTable")
+    settings.settings.cache_clear()  # the same client, another table
+    in_new_table = keeper._store()
+    assert in_new_table is not by_new_client and in_new_table.table_name == "OtherIdempotencyTable"
+    monkeypatch.undo()
+    settings.settings.cache_clear()
+
+
 def test_the_same_key_from_another_user_is_another_request(clinic: dict[str, Any]) -> None:
     a = clinic["admin"]["call"]("POST", "/v1/patients", NEW_PATIENT, {"Idempotency-Key": "shared"})
     b = clinic["provider"]["call"]("POST", "/v1/patients", NEW_PATIENT, {"Idempotency-Key": "shared"})
