@@ -160,6 +160,19 @@ def test_the_same_key_from_another_user_is_another_request(clinic: dict[str, Any
     assert "Idempotent-Replayed" not in b.headers
 
 
+def test_another_key_from_the_same_user_is_another_request(clinic: dict[str, Any]) -> None:
+    call = clinic["admin"]["call"]
+    grace = {"patient": {**NEW_PATIENT["patient"], "first_name": "Grace"}}
+    ada = call("POST", "/v1/patients", NEW_PATIENT, {"Idempotency-Key": "ada"})
+    grace_created = call("POST", "/v1/patients", grace, {"Idempotency-Key": "grace"})
+    assert (ada.status, grace_created.status) == (201, 201), grace_created.body
+    assert "Idempotent-Replayed" not in grace_created.headers
+    assert stored_patients(clinic["clinic"]["id"]) == [ada.body["id"], grace_created.body["id"]]
+    # Each key replays its own first answer.
+    again = call("POST", "/v1/patients", grace, {"Idempotency-Key": "grace"})
+    assert (again.body, again.headers["Idempotent-Replayed"]) == (grace_created.body, "true")
+
+
 def test_the_same_key_with_a_different_body_is_422_and_stores_nothing(clinic: dict[str, Any]) -> None:
     call = clinic["admin"]["call"]
     first = call("POST", "/v1/patients", NEW_PATIENT, {"Idempotency-Key": "k1"})
