@@ -347,6 +347,25 @@ def test_throttling_seen_through_the_gateway_is_503_never_500(clinic: dict[str, 
     assert stored_patients(clinic["clinic"]["id"]) == []
 
 
+@pytest.mark.parametrize(
+    ("error", "status", "body"),
+    [
+        (_client_error("ThrottlingException", "PutItem"), 503, UNAVAILABLE),
+        (ConnectTimeoutError(endpoint_url="https://dynamodb"), 503, UNAVAILABLE),
+        (_client_error("ValidationException", "PutItem"), 500, INTERNAL),  # a bug: not worth a retry
+    ],
+)
+def test_an_idempotency_record_that_cannot_be_written_is_503_when_a_retry_can_help(
+    clinic: dict[str, Any], error: Exception, status: int, body: Any
+) -> None:
+    """Powertools writes the record itself (and wraps what DynamoDB raised): the store still tells transient."""
+    _raise_on("PutItem", error)
+    response = clinic["admin"]["call"]("POST", "/v1/patients", NEW_PATIENT, {"Idempotency-Key": "unwritable"})
+    assert (response.status, response.body) == (status, body)
+    assert ("Retry-After" in response.headers) == (status == 503)
+    assert stored_patients(clinic["clinic"]["id"]) == []
+
+
 def test_a_transaction_cancelled_by_throttling_is_503(
     clinic: dict[str, Any], gateway: LocalGateway, lambda_context: Any
 ) -> None:
