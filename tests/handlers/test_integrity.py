@@ -219,6 +219,16 @@ def test_a_blank_or_oversized_key_is_422(clinic: dict[str, Any]) -> None:
     assert stored_patients(clinic["clinic"]["id"]) == []
 
 
+def test_a_key_with_no_body_or_not_json_gets_the_answer_it_would_get_without_one(clinic: dict[str, Any]) -> None:
+    call = clinic["admin"]["call"]
+    for body in (None, b"", b"{not json"):
+        plain = call("POST", "/v1/patients", body)
+        keyed = call("POST", "/v1/patients", body, {"Idempotency-Key": "odd-body"})
+        assert plain.status in (400, 422) and (keyed.status, keyed.body) == (plain.status, plain.body), body
+    assert stored_patients(clinic["clinic"]["id"]) == []
+    assert call("POST", "/v1/patients", NEW_PATIENT, {"Idempotency-Key": "odd-body"}).status == 201
+
+
 def test_gauge_batches_and_care_team_additions_are_idempotent(clinic: dict[str, Any]) -> None:
     call = clinic["admin"]["call"]
     patient = call("POST", "/v1/patients", NEW_PATIENT).body
