@@ -166,6 +166,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 bench: $(STAMP) $(WEB_STAMP) browser
+	@command -v valgrind >/dev/null || { echo "make bench counts instructions with valgrind: apt-get install -y valgrind"; exit 1; }
 	$(BIN)/python bench/run.py
 	$(BIN)/python -m bench.local_data
 
