@@ -13,9 +13,11 @@ and tests/tooling without the `slow` marker (the scale and property tests of min
 
 A full run takes hours (see README): `--resume` continues an interrupted run where it stopped, `--report` writes
 the report from the results so far (the score then counts only the mutants checked), and `--retest` runs only
-the mutants that the last run did not kill, against the current tests (after writing tests for them). Environment: MUTATION_JOBS (parallel mutants, default: every CPU); MUTATION_MODULES (comma-separated, to
-try a few modules while writing tests; the goal is for all of them). `--lock` regenerates the hash-pinned
-requirements/mutation.txt from requirements/mutation.in.
+the mutants that the last run did not kill, against the current tests (after writing tests for them). Environment:
+MUTATION_JOBS (parallel mutants, default: every CPU); MUTATION_MODULES (comma-separated, to work a few modules at a
+time; the goal is for all of them): the staged copy always has the mutants of every module, and MUTATION_MODULES
+picks which of them a run, `--resume` or `--retest` checks, so the results of earlier modules stay and the report
+has them all. `--lock` regenerates the hash-pinned requirements/mutation.txt from requirements/mutation.in.
 """
 
 from __future__ import annotations
@@ -123,7 +125,7 @@ def stage() -> None:
     config = f"""
 [tool.mutmut]
 source_paths = ["src/clinic"]
-only_mutate = {_toml_list([_source_glob(m) for m in modules()])}
+only_mutate = {_toml_list([_source_glob(m) for m in MODULES])}
 pytest_add_cli_args_test_selection = {_toml_list(TEST_SELECTION)}
 pytest_add_cli_args = ["-p", "{PLUGIN.stem}"]
 use_git_change_detection = false
@@ -175,6 +177,12 @@ def changed_line(patch: str) -> str:
 
 def module_of(name: str) -> str:
     return name.split(".")[1]
+
+
+def chosen(names: list[str]) -> list[str]:
+    """The mutants of the modules MUTATION_MODULES picks."""
+    picked = set(modules())
+    return [name for name in names if module_of(name) in picked]
 
 
 def write_report(statuses: dict[str, str], seconds: float | None) -> float:
@@ -274,16 +282,20 @@ def main() -> int:
     started = time.monotonic()
     jobs = os.environ.get("MUTATION_JOBS") or str(os.cpu_count() or 2)
     run = None
+    # mutmut runs again every mutant it is given by name (or pattern), and with no name every one it has no
+    # result for: so a run of some modules names them, and --resume names only their mutants not checked yet.
+    every = modules() == MODULES
     if mode == "--retest":
         # After writing tests for the survivors of the last run: run only those mutants again.
         restage_tests()
-        again = [name for name, status in results().items() if status not in KILLED | {"not checked"}]
-        run = mutmut("run", "--max-children", jobs, *again)
+        again = chosen([name for name, status in results().items() if status not in KILLED | {"not checked"}])
+        run = mutmut("run", "--max-children", jobs, *again) if again else None
     elif mode == "--resume":
-        run = mutmut("run", "--max-children", jobs)  # mutmut skips the mutants it already has a result for
+        left = [] if every else chosen([name for name, status in results().items() if status == "not checked"])
+        run = mutmut("run", "--max-children", jobs, *left) if every or left else None
     elif mode != "--report":
         stage()
-        run = mutmut("run", "--max-children", jobs)
+        run = mutmut("run", "--max-children", jobs, *([] if every else [f"clinic.{m}.*" for m in modules()]))
     if run is not None and run.returncode != 0:
         print(f"mutmut run failed ({run.returncode}); see its output above", file=sys.stderr)
         return run.returncode

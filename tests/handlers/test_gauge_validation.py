@@ -54,6 +54,8 @@ BODIES: list[tuple[Any, dict[str, list[str]]]] = [
     (one(recorded_at="2024-03-09T25:00:00Z"), {"recorded_at": ["must be a valid date-time"]}),
     # notes
     (one(notes="x" * 2001), {"notes": ["is too long (maximum is 2000 characters)"]}),
+    (one(notes="slept\x00badly"), {"notes": ["is invalid"]}),  # control characters other than tab and line breaks
+    (one(notes="slept\x7fbadly"), {"notes": ["is invalid"]}),
     # wrong JSON types
     (one(gauge_type=5), {"gauge_type": ["must be a string"]}),
     (one(value="5"), {"value": ["must be a number"]}),

@@ -108,6 +108,48 @@ def test_the_record_is_keyed_by_user_and_route_and_expires_after_a_day(clinic: d
     assert "secret-looking-key" not in json.dumps(record["pk"])  # hashed with the user id
     assert record["idempotency_status"]["S"] == "COMPLETED"
     assert abs(int(record["expires_at"]["N"]) - (time.time() + 86400)) < 60
+    # Stored data: a renamed attribute would strand the records already written (expires_at is the TTL
+    # attribute template.yaml declares; in_progress_expires_at ends a crashed invocation's lock).
+    assert sorted(record) == [
+        "expires_at",
+        "idempotency_status",
+        "in_progress_expires_at",
+        "pk",
+        "request_hash",
+        "response",
+        "sk",
+    ]
+
+
+def test_idempotency_records_are_read_and_written_within_the_services_timeouts(clinic: dict[str, Any]) -> None:
+    """Powertools would otherwise make a DynamoDB client of its own, with botocore's 60-second timeouts and its
+    legacy retries: a POST could then hang on its idempotency record far past the function's timeout."""
+    from clinic import idempotency
+
+    config = idempotency.Idempotency("POST /v1/patients")._store().client.meta.config
+    assert (config.connect_timeout, config.read_timeout) == (2, 5)
+    assert config.retries == {"mode": "standard", "total_max_attempts": 4}  # settings.dynamodb(): 3 retries
+
+
+def test_the_idempotency_store_is_built_once_and_again_only_when_its_client_or_table_changes(
+    clinic: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Powertools' persistence layer is built once per container, not per request; settings.reset() (tests
+    switching endpoints or tables) gives a new one, or the records would go through the old client or table."""
+    from clinic import idempotency
+
+    keeper = idempotency.Idempotency("POST /v1/patients")
+    first = keeper._store()
+    assert keeper._store() is first
+    settings.dynamodb.cache_clear()  # another client, the same table
+    by_new_client = keeper._store()
+    assert by_new_client is not first and by_new_client.client is settings.dynamodb()
+    monkeypatch.setenv("IDEMPOTENCY_TABLE_NAME", "OtherIdempotencyTable")
+    settings.settings.cache_clear()  # the same client, another table
+    in_new_table = keeper._store()
+    assert in_new_table is not by_new_client and in_new_table.table_name == "OtherIdempotencyTable"
+    monkeypatch.undo()
+    settings.settings.cache_clear()
 
 
 def test_the_same_key_from_another_user_is_another_request(clinic: dict[str, Any]) -> None:
@@ -116,6 +158,19 @@ def test_the_same_key_from_another_user_is_another_request(clinic: dict[str, Any
     assert a.status == b.status == 201
     assert a.body["id"] != b.body["id"]
     assert "Idempotent-Replayed" not in b.headers
+
+
+def test_another_key_from_the_same_user_is_another_request(clinic: dict[str, Any]) -> None:
+    call = clinic["admin"]["call"]
+    grace = {"patient": {**NEW_PATIENT["patient"], "first_name": "Grace"}}
+    ada = call("POST", "/v1/patients", NEW_PATIENT, {"Idempotency-Key": "ada"})
+    grace_created = call("POST", "/v1/patients", grace, {"Idempotency-Key": "grace"})
+    assert (ada.status, grace_created.status) == (201, 201), grace_created.body
+    assert "Idempotent-Replayed" not in grace_created.headers
+    assert stored_patients(clinic["clinic"]["id"]) == [ada.body["id"], grace_created.body["id"]]
+    # Each key replays its own first answer.
+    again = call("POST", "/v1/patients", grace, {"Idempotency-Key": "grace"})
+    assert (again.body, again.headers["Idempotent-Replayed"]) == (grace_created.body, "true")
 
 
 def test_the_same_key_with_a_different_body_is_422_and_stores_nothing(clinic: dict[str, Any]) -> None:
@@ -162,6 +217,17 @@ def test_a_blank_or_oversized_key_is_422(clinic: dict[str, Any]) -> None:
     long = call("POST", "/v1/patients", NEW_PATIENT, {"Idempotency-Key": "k" * 256})
     assert long.body == {"errors": {"idempotency_key": ["is too long (maximum is 255 characters)"]}}
     assert stored_patients(clinic["clinic"]["id"]) == []
+    assert call("POST", "/v1/patients", NEW_PATIENT, {"Idempotency-Key": "k" * 255}).status == 201
+
+
+def test_a_key_with_no_body_or_not_json_gets_the_answer_it_would_get_without_one(clinic: dict[str, Any]) -> None:
+    call = clinic["admin"]["call"]
+    for body in (None, b"", b"{not json"):
+        plain = call("POST", "/v1/patients", body)
+        keyed = call("POST", "/v1/patients", body, {"Idempotency-Key": "odd-body"})
+        assert plain.status in (400, 422) and (keyed.status, keyed.body) == (plain.status, plain.body), body
+    assert stored_patients(clinic["clinic"]["id"]) == []
+    assert call("POST", "/v1/patients", NEW_PATIENT, {"Idempotency-Key": "odd-body"}).status == 201
 
 
 def test_gauge_batches_and_care_team_additions_are_idempotent(clinic: dict[str, Any]) -> None:
@@ -289,6 +355,25 @@ def test_throttling_seen_through_the_gateway_is_503_never_500(clinic: dict[str, 
     _raise_on("TransactWriteItems", _client_error("ThrottlingException", "TransactWriteItems"))
     response = call("POST", "/v1/patients", NEW_PATIENT, {"Idempotency-Key": "throttled"})
     assert (response.status, response.body) == (503, UNAVAILABLE) and response.headers["Retry-After"] == "1"
+    assert stored_patients(clinic["clinic"]["id"]) == []
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "body"),
+    [
+        (_client_error("ThrottlingException", "PutItem"), 503, UNAVAILABLE),
+        (ConnectTimeoutError(endpoint_url="https://dynamodb"), 503, UNAVAILABLE),
+        (_client_error("ValidationException", "PutItem"), 500, INTERNAL),  # a bug: not worth a retry
+    ],
+)
+def test_an_idempotency_record_that_cannot_be_written_is_503_when_a_retry_can_help(
+    clinic: dict[str, Any], error: Exception, status: int, body: Any
+) -> None:
+    """Powertools writes the record itself (and wraps what DynamoDB raised): the store still tells transient."""
+    _raise_on("PutItem", error)
+    response = clinic["admin"]["call"]("POST", "/v1/patients", NEW_PATIENT, {"Idempotency-Key": "unwritable"})
+    assert (response.status, response.body) == (status, body)
+    assert ("Retry-After" in response.headers) == (status == 503)
     assert stored_patients(clinic["clinic"]["id"]) == []
 
 

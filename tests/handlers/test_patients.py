@@ -481,6 +481,7 @@ def test_tampered_or_foreign_cursor_is_422(client: Client, admin: User) -> None:
         ({}, cursor[:-3]),
         ({}, cursor + "x"),
         ({}, encode({**data, "p": 0})),
+        ({}, encode({**data, "p": 1000})),  # no page 1001: `page` stops at 1000 too
         ({}, encode({**data, "p": "1"})),
         ({}, encode({**data, "a": 10**9})),
         ({}, encode({**data, "a": "1"})),
@@ -496,6 +497,12 @@ def test_tampered_or_foreign_cursor_is_422(client: Client, admin: User) -> None:
         assert (reply.status, reply.body) == (422, invalid), (query, bad)
     fine = client.get("/v1/patients", query={"page_size": 1, "cursor": cursor}, token=admin.token)
     assert names(fine) == ["B Bb"]
+    # Page 1000 is the last a list has: it says more rows follow, but gives no cursor to them.
+    deepest = client.get(
+        "/v1/patients", query={"page_size": 1, "cursor": encode({**data, "p": 999})}, token=admin.token
+    )
+    assert names(deepest) == ["B Bb"]
+    assert deepest.body["meta"] == {"page": 1000, "page_size": 1, "has_more": True, "next_cursor": None}
 
 
 # ---- what a page reads ----
