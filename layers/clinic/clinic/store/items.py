@@ -1,6 +1,9 @@
 """The items the store returns, as mypy sees them: what the domain may read from each (its keys left out,
 except where a caller needs to name the item). Attributes written as None are not stored, so optional ones
 are NotRequired: read them with .get(). Numbers come back as int or float (table.decode).
+
+Imported under `if TYPE_CHECKING:` only: they exist for mypy, and building 23 TypedDicts would cost every
+cold start (tests/handlers/test_cold_start.py checks no handler loads this module).
 """
 
 from __future__ import annotations
