@@ -191,7 +191,6 @@ def serve(local_dir: Path) -> None:
 
     from local.dynamodb import create_tables, start_embedded
     from local.gateway import start_schedules
-    from local.seed import seed_demo
     from local.template import REGION, load_template
     from local.webapp import AppGateway
 
@@ -212,6 +211,9 @@ def serve(local_dir: Path) -> None:
         template = load_template()
         tables = create_tables(template, endpoint_url=endpoint)
         gateway = AppGateway(template)  # sets the functions' environment (TABLE_NAME, ...) before seeding
+        # Only now: the seed imports the domain, whose logger reads POWERTOOLS_SERVICE_NAME once, at import.
+        from local.seed import seed_demo
+
         if external:
             demo, data_line = seed_demo(), "kept by the DynamoDB at AWS_ENDPOINT_URL_DYNAMODB"
         elif kept is not None:

@@ -26,8 +26,11 @@ PYTHON = sys.executable
 
 
 def _env(tmp_path: Path, **values: str) -> dict[str, str]:
-    """The test process's environment without any endpoint or region a developer's shell may export."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_ENDPOINT_URL", "DEBUG", "FRESH"))}
+    """The test process's environment without any endpoint or region a developer's shell may export, nor the
+    Powertools settings the test session sets (a developer's shell has none: make run takes them from the template)."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("AWS_ENDPOINT_URL", "DEBUG", "FRESH", "POWERTOOLS_"))
+    }
     env.update(LOCAL_DIR=str(tmp_path / ".local"), PYTHONUNBUFFERED="1", **values)
     return env
 
@@ -242,6 +245,8 @@ def test_data_is_kept_across_restarts_and_fresh_starts_from_the_seed(tmp_path: P
     first = Server(env)
     try:
         assert "(a new demo seed, kept across restarts; make run FRESH=1 starts over)" in first.printed
+        # The seed's log lines name the service as on Lambda (template Globals), not Powertools' placeholder.
+        assert '"service":"patients-api"' in first.printed and "service_undefined" not in first.printed
         assert _shape(first.printed) == _shape(_readme_first_run()), "README's first-run output is out of date"
         status, created = first.call(
             "POST",
