@@ -122,14 +122,18 @@ def _count_instructions(
     rep: int,
 ) -> dict[str, int]:
     """Instructions of every function's cold start, of the floor and of the boto3 baseline, one process each
-    (the count is deterministic but for the hash seed), as many at once as there are CPUs."""
+    (the count is deterministic but for the hash seed), as many at once as there are CPUs. Scheduled functions
+    first and alone: the summary job's work is the changes since its last run, which must not depend on how
+    many of the other functions' writes the pool happened to run before it."""
     runs = {BASELINE: {"mode": "baseline", "name": BASELINE, "path": _site_packages(), "table": table, "key": key}}
     for spec in specs:
         event_of = spec.logical_id if spec.logical_id != FLOOR else "GetPatientFunction"
         path = [str(spec.code_dir), *layers, *_site_packages()]
         runs[spec.logical_id] = _function_spec(spec, path, scenario.request(event_of, world, rep))
+    scheduled = {s.logical_id for s in specs if any(e.get("Type") == "Schedule" for e in s.events.values())}
+    counted = {function_id: _instructions(runs.pop(function_id), env) for function_id in sorted(scheduled)}
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        counted = dict(zip(runs, pool.map(lambda run: _instructions(run, env), runs.values()), strict=True))
+        counted |= dict(zip(runs, pool.map(lambda run: _instructions(run, env), runs.values()), strict=True))
     for function_id, (_, answer) in counted.items():
         if function_id == BASELINE:
             if not answer:
