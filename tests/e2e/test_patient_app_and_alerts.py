@@ -39,7 +39,12 @@ def _invite_and_redeem(page: Page, site, patient: dict) -> str:
     provider = site.tokens["provider"]
     sign_in(page, provider)
     page.goto(f"/#/patients/{patient['id']}/details")
-    page.get_by_role("button", name="Create invitation code").click()
+    # Waits for the app's request and checks its answer, so a failure says whether the click sent nothing
+    # or the server refused (a fresh-clone run beside a benchmark once timed out here without telling).
+    created = f"/v1/patients/{patient['id']}/invitations"
+    with page.expect_response(lambda r: r.url.endswith(created) and r.request.method == "POST") as answer:
+        page.get_by_role("button", name="Create invitation code").click()
+    assert answer.value.status == 201, answer.value.text()
     code = page.get_by_label("Invitation code (shown only now)").input_value()
     assert len(code) >= 32
     page.get_by_role("button", name="Sign out").click()
