@@ -182,3 +182,22 @@ def test_clients_of_the_local_api_are_checked(http_api: Any, dynamodb_rules_chec
     # The handlers behind the local gateway use clinic.settings' client, pointed at the embedded server.
     assert settings.dynamodb().meta.endpoint_url == http_api.endpoint_url
     _breaks_a_rule(settings.dynamodb(), dynamodb_rules_check, table)
+
+
+def test_a_malformed_request_fails_although_the_domain_client_does_not_validate(
+    aws: Any, dynamodb_rules_check: Checker
+) -> None:
+    """clinic.settings turns botocore's client-side validation off (DynamoDB validates on AWS); the check
+    runs botocore's validator itself, so a request moto might take (a number where a string goes, a missing
+    required member) fails in the tests as it would on AWS (RuleBroken: botocore's own check would have
+    raised ParamValidationError before the hook's error could)."""
+    client = settings.dynamodb()
+    table = settings.settings().table_name
+    with pytest.raises(RuleBroken) as caught:
+        client.get_item(TableName=table, Key={"pk": {"S": 7}, "sk": {"S": "x"}})
+    assert "Invalid type for parameter Key.pk.S" in caught.value.response["Error"]["Message"]
+    with pytest.raises(RuleBroken):
+        client.put_item(TableName=table)
+    assert [v.split(":")[0] for v in dynamodb_rules_check.take()] == ["GetItem", "PutItem"]
+    client.get_item(TableName=table, Key={"pk": {"S": "a"}, "sk": {"S": "b"}})
+    assert dynamodb_rules_check.take() == []

@@ -50,7 +50,12 @@ def _table_name() -> str:
 
 @cache
 def dynamodb() -> Any:
-    """The low-level DynamoDB client; botocore honours AWS_ENDPOINT_URL_DYNAMODB by itself."""
+    """The low-level DynamoDB client; botocore honours AWS_ENDPOINT_URL_DYNAMODB by itself.
+
+    botocore's client-side parameter validation is off: DynamoDB validates every request itself, and the
+    check cost a cold start 3-13 M instructions (ListPatients' audit batch the most) and every warm call its
+    share. The tests run the same validator on every call (tests/dynamodb_rules.py), so a malformed request
+    still fails there even where moto would accept it."""
     import boto3
     from botocore.config import Config
 
@@ -61,6 +66,7 @@ def dynamodb() -> Any:
             connect_timeout=2,
             read_timeout=5,
             tcp_keepalive=True,
+            parameter_validation=False,
         ),
     )
 
