@@ -125,12 +125,36 @@ Page = Annotated[int, Query(ge=1)]
 Day = Annotated[str | None, Query()]
 
 
-def _renamed(value: Any, table: str, replica: str) -> Any:
+def renamed(value: Any, table: str, replica: str) -> Any:
     if isinstance(value, dict):
-        return {_renamed(k, table, replica): _renamed(v, table, replica) for k, v in value.items()}
+        return {renamed(k, table, replica): renamed(v, table, replica) for k, v in value.items()}
     if isinstance(value, list):
-        return [_renamed(v, table, replica) for v in value]
+        return [renamed(v, table, replica) for v in value]
     return replica if value == table else value
+
+
+def copy_table(client: Any, table: str, *copies: str) -> None:
+    """Tables named `copies`, each holding what `table` holds now (its keys and indexes, every item)."""
+    spec = client.describe_table(TableName=table)["Table"]
+    indexes = [
+        {k: v for k, v in index.items() if k in ("IndexName", "KeySchema", "Projection")}
+        for index in spec.get("GlobalSecondaryIndexes", [])
+    ]
+    for copy in copies:
+        client.create_table(
+            TableName=copy,
+            AttributeDefinitions=spec["AttributeDefinitions"],
+            KeySchema=spec["KeySchema"],
+            BillingMode="PAY_PER_REQUEST",
+            **({"GlobalSecondaryIndexes": indexes} if indexes else {}),
+        )
+    for page in client.get_paginator("scan").paginate(TableName=table):
+        items = page["Items"]
+        for start in range(0, len(items), 25):
+            for copy in copies:
+                client.batch_write_item(
+                    RequestItems={copy: [{"PutRequest": {"Item": i}} for i in items[start : start + 25]]}
+                )
 
 
 class Replay:
@@ -143,7 +167,7 @@ class Replay:
 
     def load(self, calls: list[Call]) -> None:
         self.steps = [
-            (getattr(self.client, xform_name(c.operation)), _renamed(c.params, self.table, self.replica)) for c in calls
+            (getattr(self.client, xform_name(c.operation)), renamed(c.params, self.table, self.replica)) for c in calls
         ]
 
     def __call__(self) -> None:

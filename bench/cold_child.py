@@ -43,6 +43,21 @@ if spec["mode"] == "baseline":
 else:
     import importlib
 
+    record = spec.get("record")
+    if record:
+        # bench/coldstart.py's route floor replays this request's DynamoDB calls: each is pickled as it is asked
+        # for (a TransactWriteItems gets its ClientRequestToken after this). The recording counts against the
+        # function, not the floor.
+        import pickle
+
+        import boto3
+
+        calls = []
+        boto3.setup_default_session()
+        boto3.DEFAULT_SESSION.events.register(
+            "provide-client-params.dynamodb",
+            lambda params, model, **_: calls.append((model.name, pickle.dumps(params))),
+        )
     module_name, _, function_name = spec["handler"].rpartition(".")
     module = importlib.import_module(module_name)
     imported = time.perf_counter()
@@ -66,6 +81,9 @@ print(
     ),
     flush=True,
 )
+if spec["mode"] == "function" and record:
+    with open(record, "wb") as out:
+        pickle.dump(calls, out)
 # Lambda never tears an interpreter down within a cold start; tearing down boto3, pydantic and Powertools costs
 # 150-400 ms of CPU here, varying from process to process, which only added noise to row 1's CPU ratios.
 os._exit(0)

@@ -45,30 +45,6 @@ def _outside(handler: Any, event: dict[str, Any], log: CallLog, function_id: str
     return total - log.seconds
 
 
-def _replica(client: Any, table: str) -> str:
-    """A copy of the seeded table, for the baseline's replayed calls (bench/baseline.py Replay)."""
-    replica = table + "Replica"
-    spec = client.describe_table(TableName=table)["Table"]
-    indexes = [
-        {k: v for k, v in index.items() if k in ("IndexName", "KeySchema", "Projection")}
-        for index in spec.get("GlobalSecondaryIndexes", [])
-    ]
-    client.create_table(
-        TableName=replica,
-        AttributeDefinitions=spec["AttributeDefinitions"],
-        KeySchema=spec["KeySchema"],
-        BillingMode="PAY_PER_REQUEST",
-        **({"GlobalSecondaryIndexes": indexes} if indexes else {}),
-    )
-    for page in client.get_paginator("scan").paginate(TableName=table):
-        items = page["Items"]
-        for start in range(0, len(items), 25):
-            client.batch_write_item(
-                RequestItems={replica: [{"PutRequest": {"Item": i}} for i in items[start : start + 25]]}
-            )
-    return replica
-
-
 def measure(iterations: int = 30, warmup: int = 5) -> list[dict[str, Any]]:
     template = load_template()
     routed = {route.function_id for route in api_routes(template)}
@@ -83,7 +59,8 @@ def measure(iterations: int = 30, warmup: int = 5) -> list[dict[str, Any]]:
         print(f"warm: seeded in {time.perf_counter() - started:.1f} s", file=sys.stderr)
         client = settings.dynamodb()
         table = settings.settings().table_name
-        replica = _replica(client, table)
+        replica = table + "Replica"
+        baseline.copy_table(client, table, replica)
         for spec in specs:
             handler = _load(spec)
             with CallLog(client) as log:
