@@ -332,6 +332,29 @@ def test_an_email_search_finds_only_the_patients_the_caller_may_open(client: Cli
     assert (found(c.provider), found(c.provider, "inactive"), found(c.provider, "all")) == ([], [mine], [mine])
 
 
+def test_a_member_s_alert_inbox_follows_the_care_team(client: Client, c: Clinic) -> None:
+    """Joining gives the member's inbox the patient's open alerts at once; leaving takes them away (and their
+    supervisor's, who sees through them)."""
+    rule = {"gauge_type": "pain", "operator": ">=", "threshold": 5, "consecutive_days": 1, "priority": "high"}
+    assert client.post("/v1/alert_rules", {"alert_rule": rule}, token=c.admin.token).status == 201
+    pid = patient(c.admin)["id"]  # an admin's patient: nobody on its team
+    gauge = {"gauge": {"gauge_type": "pain", "value": 7}}
+    assert client.post(f"/v1/patients/{pid}/gauges", gauge, token=c.admin.token).status == 201
+    (alert,) = client.get(f"/v1/patients/{pid}/alerts", token=c.admin.token).body["alerts"]
+
+    def inbox(who: User) -> list[dict[str, Any]]:
+        reply = client.get("/v1/alerts", token=who.token)
+        assert reply.status == 200, reply.text
+        return reply.body["alerts"]
+
+    assert inbox(c.provider) == inbox(c.supervisor) == []
+    assert add(client, c.admin, pid, c.provider.id).status == 201
+    assert inbox(c.provider) == inbox(c.supervisor) == [alert]
+    assert inbox(c.lone_provider) == []
+    assert remove(client, c.admin, pid, c.provider.id).status == 204
+    assert inbox(c.provider) == inbox(c.supervisor) == []
+
+
 def test_a_patient_on_several_teams_is_listed_once(client: Client, c: Clinic) -> None:
     pid = patient(c.provider)["id"]
     add(client, c.admin, pid, c.supervisor.id)
