@@ -167,3 +167,28 @@ def test_a_threshold_is_a_number_the_table_can_store(aws: Any) -> None:
         422,
         {"errors": {"alert_rule.threshold": ["must be less than or equal to 1000000000000"]}},
     )
+
+
+@pytest.mark.parametrize(
+    ("days", "reply"),
+    [
+        (2.0, 201),  # JSON does not tell 2 from 2.0: a whole number is accepted either way
+        (14, 201),
+        (2.5, {"alert_rule.consecutive_days": ["must be a number"]}),
+        ("2", {"alert_rule.consecutive_days": ["must be a number"]}),
+        (0, {"alert_rule.consecutive_days": ["must be greater than or equal to 1"]}),
+        (15.0, {"alert_rule.consecutive_days": ["must be less than or equal to 14"]}),
+    ],
+)
+def test_consecutive_days_is_a_whole_number_of_1_to_14(aws: Any, days: Any, reply: int | dict[str, Any]) -> None:
+    admin = user(clinic("Days"), "admin")
+    created = Client(gateway()).post(
+        "/v1/alert_rules", {"alert_rule": {**RULE, "consecutive_days": days}}, token=admin.token
+    )
+    if reply == 201:
+        assert created.status == 201, created.text
+        assert created.body["alert_rule"]["consecutive_days"] == days
+        assert [r["consecutive_days"] for r in alert_store.clinic_rules(admin.clinic_id)] == [days]
+    else:
+        assert (created.status, created.body) == (422, {"errors": reply})
+        assert alert_store.clinic_rules(admin.clinic_id) == []
