@@ -52,6 +52,8 @@ BODIES: list[tuple[Any, dict[str, list[str]]]] = [
     (one(recorded_at="yesterday"), {"recorded_at": ["must be a valid date-time"]}),
     (one(recorded_at="2024-03-09"), {"recorded_at": ["must be a valid date-time"]}),
     (one(recorded_at="2024-03-09T25:00:00Z"), {"recorded_at": ["must be a valid date-time"]}),
+    (one(recorded_at="1899-12-31T23:59:59.999Z"), {"recorded_at": ["must be on or after 1900-01-01"]}),
+    (one(recorded_at="1900-01-01T00:30:00+01:00"), {"recorded_at": ["must be on or after 1900-01-01"]}),
     # notes
     (one(notes="x" * 2001), {"notes": ["is too long (maximum is 2000 characters)"]}),
     (one(notes="slept\x00badly"), {"notes": ["is invalid"]}),  # control characters other than tab and line breaks
@@ -173,6 +175,9 @@ def test_the_limits_themselves_are_accepted(clinic: Clinic) -> None:
             one(gauge_type="a" * 50, value=-3, scale_min=-3, scale_max=3),
             one(gauge_type="pain", value=0),
             one(gauge_type="medication_adherence", value=100),
+            one(recorded_at="1900-01-01T00:00:00.000Z"),  # the earliest time
+            one(gauge_type="steps", value=10**12, scale_min=-(10**12), scale_max=10**12),  # the storable bounds
+            one(gauge_type="steps", value=-(10**12), scale_min=-(10**12), scale_max=10**12),
         ]
         for body in ok:
             status, answer = clinic.call("POST", _path(patient), body)
@@ -183,7 +188,7 @@ def test_the_limits_themselves_are_accepted(clinic: Clinic) -> None:
         for size in (1, 500):
             status, answer = clinic.call("GET", _path(patient, f"?page_size={size}"))
             assert status == 200 and answer["meta"]["page_size"] == size
-            assert len(answer["gauges"]) == min(size, 105)
+            assert len(answer["gauges"]) == min(size, len(ok) + 100)
     # Summaries over exactly 731 days, and over the widest whole weeks within them (2022-01-03 to 2023-12-31).
     for query in ("start_date=2022-01-01&end_date=2024-01-02", "period=week&start_date=2022-01-05&end_date=2023-12-28"):
         status, answer = clinic.call("GET", _path(patient, f"/summary?{query}"))
