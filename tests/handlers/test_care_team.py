@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from clinic import accounts, care_teams
+from clinic import accounts, care_teams, settings
 from support import (
     ACTION_FORBIDDEN,
     NOT_FOUND,
@@ -246,6 +246,27 @@ def test_removal_for_a_missing_or_foreign_patient_is_404(client: Client, c: Clin
         reply = remove(client, c.admin, pid, c.stranger.id)
         assert (reply.status, reply.body) == (404, NOT_FOUND)
     assert listed(client, c.stranger) == [theirs]
+
+
+def test_an_addition_reads_the_users_once(client: Client, c: Clinic) -> None:
+    """The new member and the names the answer shows come from one BatchGetItem, however many are on the team."""
+    pid = patient(c.provider)["id"]
+    assert add(client, c.admin, pid, c.supervisor.id).status == 201
+    calls: list[str] = []
+
+    def count(event_name: str, **_: Any) -> None:
+        calls.append(event_name.rsplit(".", 1)[-1])
+
+    events = settings.dynamodb().meta.events
+    events.register("before-call.dynamodb", count)
+    try:
+        for member in (c.lone_provider, c.lone_provider):  # joining, then already on the team
+            calls.clear()
+            reply = add(client, c.admin, pid, member.id)
+            assert (reply.status, reply.body) == (201, team(c.provider, c.supervisor, c.lone_provider))
+            assert calls.count("BatchGetItem") == 1, calls
+    finally:
+        events.unregister("before-call.dynamodb", count)
 
 
 def test_a_care_team_holds_at_most_20_members(client: Client, c: Clinic) -> None:
