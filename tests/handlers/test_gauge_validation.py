@@ -174,6 +174,7 @@ def test_the_limits_themselves_are_accepted(clinic: Clinic) -> None:
             one(notes="n" * 2000),
             one(gauge_type="a" * 50, value=-3, scale_min=-3, scale_max=3),
             one(gauge_type="pain", value=0),
+            one(gauge_type="pain", value=0.25),  # a fraction is stored as it is (only vanishing ones are 0)
             one(gauge_type="medication_adherence", value=100),
             one(recorded_at="1900-01-01T00:00:00.000Z"),  # the earliest time
             one(gauge_type="steps", value=10**12, scale_min=-(10**12), scale_max=10**12),  # the storable bounds
