@@ -86,10 +86,16 @@ def _run(spec: dict[str, Any], env: dict[str, str]) -> tuple[float, float, dict[
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return cpu, wall, _report(spec, done)
+
+
+def _report(spec: dict[str, Any], done: subprocess.CompletedProcess[str], counted: bool = False) -> dict[str, Any]:
+    """The child's own report (bench/cold_child.py's BENCH_RESULT line); an error if it has none."""
     lines = [line for line in done.stdout.splitlines() if line.startswith("BENCH_RESULT ")]
     if done.returncode != 0 or not lines:
-        raise RuntimeError(f"cold start of {spec['name']} failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
-    return cpu, wall, json.loads(lines[-1].removeprefix("BENCH_RESULT "))
+        what = "counting" if counted else "cold start of"
+        raise RuntimeError(f"{what} {spec['name']} failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
+    return json.loads(lines[-1].removeprefix("BENCH_RESULT "))
 
 
 def _pair(
@@ -115,11 +121,10 @@ def _instructions(spec: dict[str, Any], env: dict[str, str]) -> tuple[int, Any]:
         # Every CPU: counts do not depend on what else runs (row 1's timing run is pinned to one).
         preexec_fn=lambda: os.sched_setaffinity(0, range(os.cpu_count() or 1)),
     )
+    answer = _report(spec, done, counted=True)["ok"]
     counts = [line for line in done.stderr.splitlines() if "I   refs:" in line]
-    lines = [line for line in done.stdout.splitlines() if line.startswith("BENCH_RESULT ")]
-    if done.returncode != 0 or not lines or not counts:
-        raise RuntimeError(f"counting {spec['name']} failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
-    answer = json.loads(lines[-1].removeprefix("BENCH_RESULT "))["ok"]
+    if not counts:
+        raise RuntimeError(f"valgrind printed no count for {spec['name']}:\n{done.stderr[-3000:]}")
     return int(counts[-1].rsplit(":", 1)[1].replace(",", "")), answer
 
 
