@@ -75,6 +75,11 @@ TEST_SELECTION = (
     "--ignore=tests/tooling/test_first_run.py",
 )
 KILLED = frozenset({"killed", "timeout"})
+# mutmut stops a mutant's tests after (their time in the clean run + 1 s) * multiplier / 2 of wall clock
+# (mutmut 3.8's forkserver), and a timeout counts as killed. Its default of 15 gave about 22 s to the one quick
+# test of a mutant, which pays for its module's fixtures (moto, the template) on top: on a loaded machine every
+# mutant of a run "timed out" and counted as killed. 60 leaves room for that; a real endless loop still ends.
+TIMEOUT_MULTIPLIER = 60.0
 # The run's pytest plugin (SAM CLI from the dev venv, the order of each mutant's tests): see its docstring.
 PLUGIN = ROOT / "bench" / "mutation_plugin.py"
 DEV_VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -129,6 +134,7 @@ only_mutate = {_toml_list([_source_glob(m) for m in MODULES])}
 pytest_add_cli_args_test_selection = {_toml_list(TEST_SELECTION)}
 pytest_add_cli_args = ["-p", "{PLUGIN.stem}"]
 use_git_change_detection = false
+timeout_multiplier = {TIMEOUT_MULTIPLIER}
 """
     (WORK / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text() + config)
 

@@ -4,6 +4,7 @@ ETags, the computed age, and the list (order, search, status, pages, cursors and
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import re
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from clinic import settings
+from clinic import cursors, settings
 from support import NOT_FOUND, PATIENT_KEYS, Client, User, clinic, frozen, gateway, moto_tables, patient, user
 
 NOW = datetime(2023, 10, 20, 10, 0, 0, 123000, tzinfo=UTC)
@@ -465,6 +466,16 @@ def test_cursor_reveals_no_patient_data(client: Client, admin: User) -> None:
         assert secret not in raw.casefold()
 
 
+def test_a_cursor_has_the_documented_shape_and_reads_back_whatever_its_length() -> None:
+    """Unpadded base64url (the OpenAPI pattern, safe in a URL as it is), whose padding decode() restores: pages
+    and anchors of every digit count give cursors of every length modulo 4."""
+    query = cursors.digest("patients", "active", "")
+    for page, anchor in itertools.product((1, 12, 999), (1, 22, 333, 4444, 55555, 10**17)):
+        cursor = cursors.encode(page, anchor, query)
+        assert re.fullmatch(cursors.CURSOR_PATTERN, cursor), cursor
+        assert cursors.decode(cursor, query) == (page, anchor)
+
+
 def test_tampered_or_foreign_cursor_is_422(client: Client, admin: User) -> None:
     seed(client, admin, [("A", "Aa"), ("B", "Bb"), ("C", "Cc")])
     cursor = client.get("/v1/patients", query={"page_size": 1}, token=admin.token).body["meta"]["next_cursor"]
@@ -483,6 +494,7 @@ def test_tampered_or_foreign_cursor_is_422(client: Client, admin: User) -> None:
         ({}, encode({**data, "p": 0})),
         ({}, encode({**data, "p": 1000})),  # no page 1001: `page` stops at 1000 too
         ({}, encode({**data, "p": "1"})),
+        ({}, encode({**data, "p": 1.5})),
         ({}, encode({**data, "a": 10**9})),
         ({}, encode({**data, "a": "1"})),
         ({}, encode({**data, "q": "0" * 16})),
