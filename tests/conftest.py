@@ -22,8 +22,7 @@ import boto3
 import dynamodb_rules
 import pytest
 from clinic import settings
-from moto import mock_aws
-from support import served_api
+from support import mock_dynamodb, served_api
 
 from local.dynamodb import create_tables
 from local.events import LambdaContext
@@ -174,7 +173,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         monkeypatch.delenv(name, raising=False)
     for name, value in environment(template).items():
         monkeypatch.setenv(name, value)
-    with mock_aws():
+    with mock_dynamodb():
         client = boto3.client("dynamodb", region_name=REGION)
         create_tables(template, client=client)
         settings.reset()
