@@ -242,8 +242,10 @@ def set_aside_items() -> list[SetAsideItem]:
 
 
 def _round(value: float) -> int | float:
+    if type(value) is int:
+        return value
     rounded = round(value, 2)
-    return int(rounded) if float(rounded).is_integer() else rounded
+    return int(rounded) if rounded.is_integer() else rounded
 
 
 def _present(gauge_type: str, period: str, start: str, items: list[Mapping[str, Any]]) -> dict[str, Any]:

@@ -65,7 +65,7 @@ def inbox(partition: str, *, priority: str | None, after: str | None, limit: int
         rank = keys.inbox_sk(priority)
         low = max(rank, after + "!") if after else rank  # every later key sorts at or above after + "!"
         items = table.query(keys.Partition(partition), between=(low, rank + "~"), limit=limit, projection=fields)
-    return (cast("InboxEntry", item) for item in items)
+    return cast("Iterator[InboxEntry]", items)
 
 
 def member_entry_writes(
@@ -364,7 +364,7 @@ def transact(items: Sequence[dict[str, Any]]) -> None:
 
 def pending_events(shard: int, before: str) -> Iterator[OutboxEvent]:
     """Events of one outbox shard written before `before` (an ISO time) and not yet published."""
-    return (cast("OutboxEvent", e) for e in table.query(keys.outbox(shard).partition, between=(keys.KEY_MIN, before)))
+    return cast("Iterator[OutboxEvent]", table.query(keys.outbox(shard).partition, between=(keys.KEY_MIN, before)))
 
 
 def event_published(event: Mapping[str, Any]) -> None:

@@ -170,4 +170,4 @@ def changes(hour: str, shard: int, after: str, upto: str) -> Iterator[ChangeItem
     """Gauge writes and deletions of one hour and shard with after < changed_at <= upto (ISO times)."""
     # Strictly after `after` and up to `upto` included, whatever the id after the time.
     items = table.query(keys.changes(hour, shard), between=(after + "#~", upto + "#~"))
-    return (cast("ChangeItem", item) for item in items)
+    return cast("Iterator[ChangeItem]", items)

@@ -238,7 +238,7 @@ def list_entries(
             "filter_values": {":term": name_prefix},
         }
     items = table.query(keys.Partition(partition), after=after, limit=limit, projection=["sk", "patient_id"], **kwargs)
-    return (cast("ListEntry", item) for item in items)
+    return cast("Iterator[ListEntry]", items)
 
 
 def patients_with_email(clinic_id: int, email: str) -> list[int]:

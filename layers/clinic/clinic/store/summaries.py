@@ -36,7 +36,7 @@ def put_day_summaries(
 def day_summaries(patient_id: int, first_day: str, last_day: str) -> Iterator[DaySummaryItem]:
     """The stored days first_day..last_day (local days, YYYY-MM-DD), every type, in day order."""
     first, last = keys.day_summary(patient_id, first_day), keys.day_summary(patient_id, last_day)
-    return (cast("DaySummaryItem", item) for item in table.query(first.partition, between=(first.sk, last.sk + "~")))
+    return cast("Iterator[DaySummaryItem]", table.query(first.partition, between=(first.sk, last.sk + "~")))
 
 
 def set_aside(job: str, source: tuple[str, str], *, patient_id: Any, error: str, at: str) -> None:

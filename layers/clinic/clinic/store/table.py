@@ -37,8 +37,12 @@ def encode(value: Any) -> dict[str, Any]:
         return {"S": value}
     if kind is int and -_EXACT < value < _EXACT:
         return {"N": str(value)}
-    # boto3 refuses floats (they are not exact); a float's shortest repr is what the client sent.
-    return dict(_ser.serialize(Decimal(repr(value)) if kind is float else value))
+    if kind is float:
+        # boto3 refuses floats (they are not exact); a float's shortest repr is what the client sent. A whole
+        # one loses its ".0", as DynamoDB trims trailing zeros: what is read back is then an integer's text.
+        text = repr(value)
+        value = Decimal(text[:-2] if text.endswith(".0") else text)
+    return dict(_ser.serialize(value))
 
 
 def encode_item(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -67,7 +71,8 @@ def decode(item: Mapping[str, Any]) -> dict[str, Any]:
         if "S" in v:
             out[k] = v["S"]
         elif "N" in v:
-            out[k] = _number(v["N"])
+            text = v["N"]
+            out[k] = int(text) if text.isdigit() else _number(text)
         elif "BOOL" in v:
             out[k] = v["BOOL"]
         else:
