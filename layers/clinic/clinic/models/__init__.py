@@ -108,7 +108,7 @@ def parameter_schema(schema: dict[str, Any], **keywords: Any) -> None:
     its null branch: a URL or a header cannot carry null, so generators send the text "null" (schemathesis
     did, as `If-Match: null`). Left out is what the parameter's absence means already.
     """
-    for branch in schema.pop("anyOf", []):
+    for branch in schema.pop("anyOf"):  # every parameter it serves is `... | None`
         if branch.get("type") == "string":
             schema.update(branch)
     schema.update(keywords)
