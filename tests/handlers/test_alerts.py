@@ -1,5 +1,6 @@
 """Alerts: the built-in rules at their edges (pure functions), and clinic rules, the inbox, acknowledge and
-resolve, care-team changes and events through the API Gateway events of the local gateway (in-process)."""
+resolve, and events through the API Gateway events of the local gateway (in-process). A member's inbox
+following care-team changes is in test_care_team.py (test_a_member_s_alert_inbox_follows_the_care_team)."""
 
 from __future__ import annotations
 

@@ -198,3 +198,53 @@ def test_documented_formats_are_what_the_validators_accept(document: dict[str, A
     address = document["components"]["schemas"]["Address"]["properties"]
     street = re.compile(address["street"]["anyOf"][0]["pattern"])
     assert street.search("1 Main St") and not street.search("1 Main St\r\nX: y")
+
+
+# --- the schema hooks, where the document states what pydantic alone would not -----------------------
+
+
+def test_an_update_documents_the_fields_it_cannot_clear_as_not_nullable() -> None:
+    """`null` clears an optional field (422 on these: test_update_cannot_clear_required_fields), so the schema
+    offers no null branch for them, and keeps it for the others."""
+    from clinic.models import FROM_1900
+    from clinic.models.patients import PatientChanges
+    from clinic.validation import NAME_PATTERN
+
+    properties = PatientChanges.model_json_schema()["properties"]  # with the default the document leaves out
+    name = {"type": "string", "maxLength": 100, "minLength": 1, "pattern": NAME_PATTERN, "default": None}
+    assert properties["first_name"] == {**name, "title": "First Name"}
+    assert properties["last_name"] == {**name, "title": "Last Name"}
+    assert properties["date_of_birth"] == {
+        "type": "string",
+        "pattern": FROM_1900,
+        "format": "date",
+        "title": "Date Of Birth",
+        "description": "From 1900-01-01 to today (else 422).",
+        "default": None,
+    }
+    assert properties["active"] == {"type": "boolean", "title": "Active", "default": None}
+    for clearable in ("gender", "phone", "email", "address", "time_zone"):
+        assert properties[clearable]["anyOf"][-1] == {"type": "null"}, clearable
+        assert len(properties[clearable]["anyOf"]) == 2, clearable
+
+
+def test_optional_parameters_are_documented_as_strings_of_their_pattern(document: dict[str, Any]) -> None:
+    """Not anyOf string or null (a URL or a header cannot carry null: generators sent the text "null")."""
+    from clinic.cursors import CURSOR, CURSOR_PATTERN
+    from clinic.models import Cursor
+    from clinic.patients import IF_MATCH_PATTERN
+    from pydantic import TypeAdapter
+
+    assert TypeAdapter(Cursor).json_schema() == {
+        "type": "string",
+        "maxLength": 2048,
+        "pattern": CURSOR_PATTERN,
+        "description": CURSOR,
+    }
+    (if_match,) = [p for p in _operations(document)[("PUT", "/v1/patients/{id}")]["parameters"] if p["in"] == "header"]
+    assert if_match["schema"] == {
+        "type": "string",
+        "pattern": IF_MATCH_PATTERN,
+        "title": "If-Match",
+        "description": if_match["description"],
+    }

@@ -1,5 +1,6 @@
 """PUT /v1/patients/{id}: change the fields sent, optionally only if unchanged since an ETag."""
 
+from functools import partial
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header
@@ -35,7 +36,7 @@ def update_patient(
             alias="If-Match",
             description='An ETag this API sent (`"v3"`), a list of them, or `*`; anything else is 400. 412 unless the '
             "patient is still at a version it names.",
-            json_schema_extra=parameter_schema(pattern=patients.IF_MATCH_PATTERN),
+            json_schema_extra=partial(parameter_schema, pattern=patients.IF_MATCH_PATTERN),
         ),
     ] = None,
 ):

@@ -44,7 +44,7 @@ def _change(caller: Caller, patient: PatientItem, member: Mapping[str, Any], pre
         try:
             # The member's inbox follows the patient's unresolved alerts (their slots: one Query).
             slots = alert_store.open_slots(patient["id"])
-            inbox = alert_store.member_entry_writes(patient["id"], member["id"], slots, present, patient["clinic_id"])
+            inbox = alert_store.member_entry_writes(patient["id"], member["id"], slots, present)
             return store.set_care_team_member(patient, member["id"], member.get("supervisor_id"), present, inbox)
         except store.ConditionFailed:
             # Another change to this patient landed first: read it again and reapply.

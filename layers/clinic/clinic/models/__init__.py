@@ -9,6 +9,7 @@ function builds only the classes of its own route at cold start.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -99,21 +100,18 @@ def _not_blank(value: str) -> str:
 # ---- query parameters ----
 
 
-def parameter_schema(**keywords: Any) -> Any:
-    """json_schema_extra of an optional query or header parameter: a string with these keywords (`pattern`).
+def parameter_schema(schema: dict[str, Any], **keywords: Any) -> None:
+    """json_schema_extra of an optional query or header parameter, bound to its keywords with partial: a string
+    with these keywords (`pattern`).
 
     pydantic writes `str | None` as anyOf string or null, and a keyword beside the anyOf does not constrain
     its null branch: a URL or a header cannot carry null, so generators send the text "null" (schemathesis
     did, as `If-Match: null`). Left out is what the parameter's absence means already.
     """
-
-    def rewrite(schema: dict[str, Any]) -> None:
-        for branch in schema.pop("anyOf", []):
-            if branch.get("type") == "string":
-                schema.update(branch)
-        schema.update(keywords)
-
-    return rewrite
+    for branch in schema.pop("anyOf"):  # every parameter it serves is `... | None`
+        if branch.get("type") == "string":
+            schema.update(branch)
+    schema.update(keywords)
 
 
 # Lists page 1-100 rows (API.md); a patient's gauges, small rows that charts read in bulk, 1-500.
@@ -129,7 +127,11 @@ GaugePageSize = Annotated[int, Query(ge=1, le=MAX_GAUGE_PAGE_SIZE)]
 # The `cursor` of every list route, so each states the same shape and rule.
 Cursor = Annotated[
     str | None,
-    Query(max_length=MAX_CURSOR_LENGTH, description=CURSOR, json_schema_extra=parameter_schema(pattern=CURSOR_PATTERN)),
+    Query(
+        max_length=MAX_CURSOR_LENGTH,
+        description=CURSOR,
+        json_schema_extra=partial(parameter_schema, pattern=CURSOR_PATTERN),
+    ),
 ]
 # A calendar day (YYYY-MM-DD) in the patient's time zone. The domain parses it (clinic.gauges.parse_range), so
 # a bad date and an end before the start get the contract's messages; the format is for the document only.

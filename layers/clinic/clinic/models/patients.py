@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr
@@ -34,15 +35,17 @@ def _birth_date(value: str) -> str:
     return value
 
 
-def _required(messages: tuple[str, ...]) -> Any:
+def _refuse_null(value: Any, messages: tuple[str, ...]) -> Any:
     """Rejects an explicit `null` on a field that may be left out but never cleared (updates)."""
+    if value is None:
+        raise fail(*messages)
+    return value
 
-    def check(value: Any) -> Any:
-        if value is None:
-            raise fail(*messages)
-        return value
 
-    return BeforeValidator(check)
+# Module-level functions bound with partial, not closures built at import: the work happens when a body is
+# validated (and, for `_not_nullable`, when the schema is generated), where mutation testing can reach it.
+_REQUIRED = BeforeValidator(partial(_refuse_null, messages=(BLANK,)))
+_REQUIRED_DATE = BeforeValidator(partial(_refuse_null, messages=(BLANK, INVALID_DATE)))
 
 
 # json_schema_extra: what the validators accept, for the OpenAPI document only (pydantic's own `pattern` would
@@ -102,32 +105,32 @@ class NewPatient(_Strict):
     time_zone: TimeZone | None = None
 
 
-def _not_nullable(*fields: str) -> Any:
-    """The document's schema for fields that may be left out but not sent as `null` (see `_required`)."""
+# The fields of PatientChanges that `_refuse_null` guards.
+_NEVER_CLEARED = ("first_name", "last_name", "date_of_birth", "active")
 
-    def drop_null(schema: dict[str, Any]) -> None:
-        for name in fields:
-            prop = schema["properties"][name]
-            branches = [b for b in prop.pop("anyOf", []) if b.get("type") != "null"]
-            prop.update(branches[0] if len(branches) == 1 else {"anyOf": branches})
 
-    return drop_null
+def _not_nullable(schema: dict[str, Any]) -> None:
+    """The document's schema for the fields that may be left out but not sent as `null` (_NEVER_CLEARED)."""
+    for name in _NEVER_CLEARED:
+        prop = schema["properties"][name]
+        (branch,) = [b for b in prop.pop("anyOf") if b.get("type") != "null"]  # each is of one type or null
+        prop.update(branch)
 
 
 class PatientChanges(_Strict):
     """Any subset of the create fields plus `active`; only the keys sent change, `null` clears."""
 
-    model_config = ConfigDict(json_schema_extra=_not_nullable("first_name", "last_name", "date_of_birth", "active"))
+    model_config = ConfigDict(json_schema_extra=_not_nullable)
 
-    first_name: Annotated[Name | None, _required((BLANK,))] = None
-    last_name: Annotated[Name | None, _required((BLANK,))] = None
-    date_of_birth: Annotated[BirthDate | None, _required((BLANK, INVALID_DATE))] = None
+    first_name: Annotated[Name | None, _REQUIRED] = None
+    last_name: Annotated[Name | None, _REQUIRED] = None
+    date_of_birth: Annotated[BirthDate | None, _REQUIRED_DATE] = None
     gender: Gender | None = None
     phone: Phone | None = None
     email: Email | None = None
     address: Address | None = None
     time_zone: TimeZone | None = None
-    active: Annotated[StrictBool | None, _required((BLANK,))] = None
+    active: Annotated[StrictBool | None, _REQUIRED] = None
 
 
 class CreatePatientRequest(_Envelope):

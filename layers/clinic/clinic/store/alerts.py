@@ -69,7 +69,7 @@ def inbox(partition: str, *, priority: str | None, after: str | None, limit: int
 
 
 def member_entry_writes(
-    patient_id: int, user_id: int, slots: Mapping[str, OpenSlot], present: bool, clinic_id: int
+    patient_id: int, user_id: int, slots: Mapping[str, OpenSlot], present: bool
 ) -> list[dict[str, Any]]:
     """A care-team member joins or leaves: their open inbox gains or loses the patient's unresolved alerts."""
     writes = []
@@ -78,7 +78,6 @@ def member_entry_writes(
         alert = {
             "id": int(slot["alert_id"]),
             "patient_id": patient_id,
-            "clinic_id": clinic_id,
             "priority": slot["priority"],
             "opened_at": slot["opened_at"],
         }
