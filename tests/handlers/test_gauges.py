@@ -15,6 +15,8 @@ from clinic.models.gauges import DEFAULT_SCALES
 from gauge_support import Clinic, fast_moto_queries, metered, new_clinic, straight_into_moto
 from support import Client, at, frozen
 
+from local.moto_server import faster_transactions
+
 NOW = "2024-03-10T12:00:00.000Z"
 
 
@@ -384,7 +386,9 @@ def test_the_demo_seed_writes_weeks_of_plausible_gauges(aws: Any, monkeypatch: p
 
     fast_moto_queries(monkeypatch)
 
-    with frozen(NOW):
+    # moto's own TransactWriteItems copies the whole table for every item (most of this test's time, in the 48
+    # assessments); the embedded DynamoDB of `make run`, which seeds this data for real, runs without that copy.
+    with frozen(NOW), faster_transactions():
         demo = seed.seed_demo()
         patients = store.get_patients(demo["patient_ids"])
         from clinic.store import alerts as alert_store
