@@ -4,14 +4,16 @@ clinic seeded, gets a real answer about real patients."""
 
 from __future__ import annotations
 
+import copy
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from support import moto_tables
 
+from local import snapshot
 from local.gateway import LocalGateway
-from local.template import function_specs, load_template
+from local.template import REGION, function_specs, load_template
 from tools import sample_events
 
 TEMPLATE = load_template()
@@ -43,26 +45,34 @@ def gateway() -> LocalGateway:
     return LocalGateway(TEMPLATE, set_environment=False)
 
 
-@pytest.fixture
-def demo(aws: Any) -> Iterator[dict[str, Any]]:
+@pytest.fixture(scope="module")
+def seeded_tables() -> dict[str, Any]:
     """local.seed's demo clinic in an empty table (with gauge 1 of patient 1 and its alert), plus assessment 1 of
-    patient 1: the ids the events use."""
+    patient 1: the ids the events use. Seeded once per module and kept as `make run` keeps its data between
+    starts (local.snapshot): seeding is most of a test's time, and every test gets the same tables."""
     from clinic import assessments, store
     from clinic.access import Caller
     from clinic.models.assessments import NewAssessment
 
     from local.seed import seed_demo
 
-    seeded = seed_demo(gauge_days=0)  # the events name gauge 1: the one that opened the demo alert
-    assert seeded["clinic_id"] == sample_events.ADMIN["clinic_id"]
-    assert seeded["users"]["admin"] == sample_events.ADMIN["user_id"]
-    assert seeded["patient_ids"][0] == sample_events.PATIENT
-    assert seeded["alert_id"] == sample_events.ALERT
-    admin = Caller(user_id=1, clinic_id=1, role="admin")
-    patient = store.get_patient(sample_events.PATIENT)
-    answered = assessments.record(admin, patient, NewAssessment(instrument="gad7", answers=[1] * 7))
-    assert answered["id"] == sample_events.ASSESSMENT
-    yield seeded
+    with moto_tables():
+        seeded = seed_demo(gauge_days=0)  # the events name gauge 1: the one that opened the demo alert
+        assert seeded["clinic_id"] == sample_events.ADMIN["clinic_id"]
+        assert seeded["users"]["admin"] == sample_events.ADMIN["user_id"]
+        assert seeded["patient_ids"][0] == sample_events.PATIENT
+        assert seeded["alert_id"] == sample_events.ALERT
+        admin = Caller(user_id=1, clinic_id=1, role="admin")
+        patient = store.get_patient(sample_events.PATIENT)
+        answered = assessments.record(admin, patient, NewAssessment(instrument="gad7", answers=[1] * 7))
+        assert answered["id"] == sample_events.ASSESSMENT
+        return snapshot.dump(REGION, seeded)
+
+
+@pytest.fixture
+def demo(seeded_tables: dict[str, Any], aws: Any) -> dict[str, Any]:
+    """The seeded demo clinic, a copy of its own in each test's fresh tables (most tests change it)."""
+    return snapshot.load(copy.deepcopy(seeded_tables), REGION)
 
 
 # file -> (status, a check of the parsed body)
