@@ -31,25 +31,11 @@ LAST = ["Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "D
 TYPES = ["mood", "anxiety", "pain", "energy", "sleep_quality"]
 
 
-@contextlib.contextmanager
-def fast_moto() -> Iterator[Any]:
+def fast_moto() -> contextlib.AbstractContextManager[Any]:
     """A writer that hands PutRequests to moto's DynamoDB backend, with its per-attribute size check off."""
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.dynamodb.models import dynamo_type, dynamodb_backends
+    from local.moto_server import straight_into_moto
 
-    backend = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
-    table = settings().table_name
-    checked = dynamo_type.LimitedSizeDict.__setitem__
-    dynamo_type.LimitedSizeDict.__setitem__ = dict.__setitem__  # type: ignore[method-assign,assignment]
-
-    def write(writes: list[dict[str, Any]]) -> None:
-        for request in writes:
-            backend.put_item(table, request["PutRequest"]["Item"])
-
-    try:
-        yield write
-    finally:
-        dynamo_type.LimitedSizeDict.__setitem__ = checked  # type: ignore[method-assign]
+    return straight_into_moto(settings().table_name, "us-east-1")
 
 
 @contextlib.contextmanager

@@ -14,11 +14,10 @@ import pytest
 from clinic import accounts, patients, settings
 from clinic.access import Caller
 from clinic.models.patients import NewPatient
-from moto.core import DEFAULT_ACCOUNT_ID
-from moto.dynamodb.models import dynamo_type, dynamodb_backends
 from moto.dynamodb.models.table import Table
 from support import Client
 
+from local import moto_server
 from local.gateway import LocalGateway
 from local.template import REGION, load_template
 
@@ -144,24 +143,6 @@ def fast_moto_queries(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Table, "query", query)
 
 
-@contextlib.contextmanager
-def straight_into_moto() -> Iterator[Any]:
-    """A `write` for store.import_gauges that loads a big table under the `aws` fixture in seconds: each
-    PutRequest goes to moto's backend as moto's BatchWriteItem puts it (backend.put_item), without botocore
-    serializing and moto parsing a request per 25 items, and with moto's item-size check off meanwhile (it
-    re-sums the item on every attribute it sets; these items are a few hundred bytes, the limit 400 KB). The
-    items are still the store's own (import_gauges builds them). As bench/bulk.py loads its tables; for setup
-    only, never for the writes a test is about."""
-    backend = dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION]
-    table_name = settings.settings().table_name
-    checked = dynamo_type.LimitedSizeDict.__setitem__
-
-    def write(writes: list[dict[str, Any]]) -> None:
-        for request in writes:
-            backend.put_item(table_name, request["PutRequest"]["Item"])
-
-    dynamo_type.LimitedSizeDict.__setitem__ = dict.__setitem__  # type: ignore[method-assign,assignment]
-    try:
-        yield write
-    finally:
-        dynamo_type.LimitedSizeDict.__setitem__ = checked  # type: ignore[method-assign]
+def straight_into_moto() -> contextlib.AbstractContextManager[Any]:
+    """local.moto_server.straight_into_moto for the `aws` fixture's table: loads the data a test starts from."""
+    return moto_server.straight_into_moto(settings.settings().table_name, REGION)
