@@ -20,6 +20,10 @@ MUTATION_VENV := $(VENV)/mutation
 MUTATION_STAMP := $(MUTATION_VENV)/.installed
 # make flaky: how many whole-suite runs in random order.
 RUNS ?= 20
+# make pytest and make flaky spread the suite over a worker process per logical CPU (pytest-xdist), a test file
+# per worker at a time (its module fixtures are set up once); WORKERS=0 runs it all in one process.
+WORKERS ?= logical
+PYTEST_WORKERS := -n $(WORKERS) --dist loadfile
 
 # SAM CLI: no telemetry, and a region so validate/lint work offline. (SAM still does a weekly,
 # 5-second, failure-tolerant PyPI version check after build/validate; there is no switch for it.)
@@ -58,7 +62,7 @@ help:
 	@echo "make lint       ruff check and ruff format --check"
 	@echo "make format     ruff format, then ruff check --fix"
 	@echo "make typecheck  mypy on the domain package (layers/clinic/clinic)"
-	@echo "make pytest     the whole pytest suite (unit, HTTP against the local API, browser)"
+	@echo "make pytest     the whole pytest suite (unit, HTTP against the local API, browser), a worker per CPU"
 	@echo "make validate   sam validate --lint and cfn-lint on template.yaml"
 	@echo "make security   cfn-lint serverless rules and checkov on template.yaml"
 	@echo "make build      sam build (and the web app into web/dist)"
@@ -118,7 +122,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 pytest: $(STAMP) $(WEB_STAMP) browser
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_WORKERS)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy layers/clinic/clinic
@@ -152,12 +156,12 @@ $(MUTATION_STAMP): requirements/mutation.txt
 
 # The whole suite RUNS times, each in a new random order (pytest-randomly, off in `make pytest`); stops at the
 # first failing run and prints the seed that replays its order.
-flaky: $(STAMP)
+flaky: $(STAMP) $(WEB_STAMP) browser
 	@i=1; while [ $$i -le $(RUNS) ]; do \
 		seed=$$(od -An -N4 -tu4 /dev/urandom | tr -d ' '); \
-		echo "== run $$i of $(RUNS): $(BIN)/pytest -p randomly --randomly-seed=$$seed"; \
-		$(BIN)/pytest -p randomly --randomly-seed=$$seed || { \
-			echo "run $$i of $(RUNS) failed; replay it with: $(BIN)/pytest -p randomly --randomly-seed=$$seed" >&2; exit 1; }; \
+		echo "== run $$i of $(RUNS): $(BIN)/pytest $(PYTEST_WORKERS) -p randomly --randomly-seed=$$seed"; \
+		$(BIN)/pytest $(PYTEST_WORKERS) -p randomly --randomly-seed=$$seed || { \
+			echo "run $$i of $(RUNS) failed; replay it with: $(BIN)/pytest $(PYTEST_WORKERS) -p randomly --randomly-seed=$$seed" >&2; exit 1; }; \
 		i=$$((i + 1)); \
 	done; echo "$(RUNS) runs in random order passed"
 
