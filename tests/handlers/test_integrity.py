@@ -211,7 +211,7 @@ def test_an_error_the_domain_answers_is_not_stored_either(clinic: dict[str, Any]
 
 
 def test_a_non_2xx_response_a_route_returns_itself_is_not_stored_and_a_bytes_body_is_replayed_as_text(
-    clinic: dict[str, Any],
+    clinic: dict[str, Any], lambda_context: Any
 ) -> None:
     """The routes raise their errors today, but one (or a middleware) that answers a 3xx or 4xx Response itself
     must not have it replayed to every retry; and a body given as bytes is stored, and replayed, as text."""
@@ -230,7 +230,7 @@ def test_a_non_2xx_response_a_route_returns_itself_is_not_stored_and_a_bytes_bod
             user_id=clinic["admin"]["user"]["id"],
             key="answered-by-the-route",
             request=idempotency.request_fingerprint("/v1/patients", "{}"),
-            lambda_context=None,
+            lambda_context=lambda_context,
             produce=produce,
         )
 

@@ -141,11 +141,10 @@ class Idempotency:
         return Response(status_code=stored["status"], body=stored["body"], headers=headers)
 
 
-def request_fingerprint(path: str, body: str | None) -> list[Any]:
-    """What must match for a retry: the path and the body (parsed, so key order and spacing do not count).
-    Powertools stores only its hash, so a list: there are no field names that could matter."""
+def request_fingerprint(path: str, body: str | None) -> dict[str, Any]:
+    """What must match for a retry: the path and the body (parsed, so key order and spacing do not count)."""
     try:
         parsed: Any = json.loads(body) if body else None
     except ValueError:
         parsed = body
-    return [path, parsed]
+    return {"path": path, "body": parsed}
