@@ -210,6 +210,42 @@ def test_an_error_the_domain_answers_is_not_stored_either(clinic: dict[str, Any]
     assert fixed.status == 201 and "Idempotent-Replayed" not in fixed.headers
 
 
+def test_a_non_2xx_response_a_route_returns_itself_is_not_stored_and_a_bytes_body_is_replayed_as_text(
+    clinic: dict[str, Any], lambda_context: Any
+) -> None:
+    """The routes raise their errors today, but one (or a middleware) that answers a 3xx or 4xx Response itself
+    must not have it replayed to every retry; and a body given as bytes is stored, and replayed, as text."""
+    from aws_lambda_powertools.event_handler import Response
+    from clinic import idempotency
+
+    keeper = idempotency.Idempotency("POST /v1/patients")
+    produced: list[int] = []
+
+    def respond(status: int, body: str | bytes) -> Response:
+        def produce() -> Response:
+            produced.append(status)
+            return Response(status_code=status, content_type="application/json", body=body)
+
+        return keeper.respond(
+            user_id=clinic["admin"]["user"]["id"],
+            key="answered-by-the-route",
+            request=idempotency.request_fingerprint("/v1/patients", "{}"),
+            lambda_context=lambda_context,
+            produce=produce,
+        )
+
+    assert (respond(300, "{}").status_code, respond(404, "{}").status_code) == (300, 404)
+    first = respond(200, b'{"ok": 1}')
+    again = respond(200, b'{"ok": 2}')
+    assert produced == [300, 404, 200]  # the 300 and the 404 were not stored; the 200 was, and replayed
+    assert (first.status_code, first.body, "Idempotent-Replayed" in first.headers) == (200, '{"ok": 1}', False)
+    assert (again.status_code, again.body, again.headers) == (
+        200,
+        '{"ok": 1}',
+        {"Content-Type": "application/json", "Idempotent-Replayed": "true"},
+    )
+
+
 def test_a_blank_or_oversized_key_is_422(clinic: dict[str, Any]) -> None:
     call = clinic["admin"]["call"]
     blank = call("POST", "/v1/patients", NEW_PATIENT, {"Idempotency-Key": "  "})

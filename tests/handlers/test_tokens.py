@@ -149,6 +149,30 @@ def test_token_lifetime_is_at_least_a_day(capsys: pytest.CaptureFixture[str], pr
     assert code == 2
 
 
+@pytest.mark.parametrize(
+    ("days", "expires_at"), [(1, "2024-03-02T09:30:00.000Z"), (accounts.MAX_TOKEN_DAYS, "2034-02-27T09:30:00.000Z")]
+)
+def test_token_lifetimes_from_a_day_to_ten_years_are_accepted(
+    client: Client, provider: User, days: int, expires_at: str
+) -> None:
+    issued = accounts.issue_token(provider.id, expires_in_days=days)
+    assert issued["expires_at"] == expires_at
+    assert status(client, issued["token"])[0] == 200
+
+
+@pytest.mark.parametrize(("length", "read"), [(31, False), (32, True), (512, True), (513, False)])
+def test_a_token_of_an_impossible_length_is_refused_without_a_read(
+    provider: User, monkeypatch: pytest.MonkeyPatch, length: int, read: bool
+) -> None:
+    """Issued tokens are 43 characters: anything under 32 or over 512 is refused before it is hashed and
+    looked up, so junk in the Authorization header costs no DynamoDB read."""
+    looked_up: list[str] = []
+    get_token = accounts.store.get_token
+    monkeypatch.setattr(accounts.store, "get_token", lambda digest: looked_up.append(digest) or get_token(digest))
+    assert accounts.authenticate("a" * length) is None
+    assert looked_up == ([hashlib.sha256(b"a" * length).hexdigest()] if read else [])
+
+
 @pytest.mark.parametrize("token", [None, "", "a" * 31, "a" * 43, "a" * 513, "' OR 1=1 --" * 4])
 def test_unknown_or_malformed_tokens_are_401(client: Client, provider: User, token: str | None) -> None:
     assert status(client, token) == (401, UNAUTHORIZED)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -107,13 +106,13 @@ def authenticate(token: str | None) -> Caller | None:
     if not token or len(token) < 32 or len(token) > 512:
         return None
     token_hash = hash_token(token)
-    record = store.get_token(token_hash)
-    if record is None or not hmac.compare_digest(record.get("token_hash", ""), token_hash):
+    record = store.get_token(token_hash)  # by its key, the hash: no other token's record can come back
+    if record is None:
         return None
     expires_at = record.get("expires_at")
     if expires_at is not None and expires_at <= clock.now().timestamp():
         return None
     user = store.get_user(record["user_id"])
-    if user is None or not user.get("active", False):
+    if user is None or not user["active"]:  # every user is written with it (UserItem)
         return None
     return Caller(user_id=user["id"], clinic_id=user["clinic_id"], role=user["role"], patient_id=user.get("patient_id"))

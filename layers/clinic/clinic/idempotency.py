@@ -59,7 +59,7 @@ class _NotStored(Exception):
     """A non-2xx response: Powertools deletes the in-progress record, and the response goes out as is."""
 
     def __init__(self, response: Response) -> None:
-        super().__init__(response.status_code)
+        super().__init__()
         self.response = response
 
 
@@ -81,24 +81,21 @@ class Idempotency:
             event_key_jmespath="[user_id, key]",
             payload_validation_jmespath="request",
             expires_after_seconds=EXPIRES_AFTER_SECONDS,
-            raise_on_no_idempotency_key=True,
         )
         self._records: _Records | None = None
-        self._client: Any = None
-        self._table = ""
 
     def _store(self) -> _Records:
         # Rebuilt only when settings.reset() switched client or table (tests); once per container otherwise.
-        client, table = dynamodb(), store.idempotency_table()
-        if self._records is None or client is not self._client or table != self._table:
-            self._records, self._client, self._table = _Records(), client, table
-        return self._records
+        records = self._records
+        if records is None or records.client is not dynamodb() or records.table_name != store.idempotency_table():
+            records = self._records = _Records()
+        return records
 
     def respond(
         self, *, user_id: int, key: str, request: dict[str, Any], lambda_context: Any, produce: Callable[[], Response]
     ) -> Response:
         """The stored response for (user, key), or `produce()`'s, stored when it is a 2xx."""
-        if lambda_context is not None and hasattr(lambda_context, "get_remaining_time_in_millis"):
+        if hasattr(lambda_context, "get_remaining_time_in_millis"):
             # An in-progress record expires with the invocation, so a crashed one does not block retries.
             self.config.register_lambda_context(lambda_context)
         ran = False
@@ -111,7 +108,7 @@ class Idempotency:
                 raise _NotStored(response)
             body = response.body
             if isinstance(body, bytes):
-                body = body.decode("utf-8")
+                body = body.decode()
             return {"status": response.status_code, "headers": dict(response.headers), "body": body}
 
         run = idempotent_function(
@@ -133,15 +130,15 @@ class Idempotency:
             raise StorageUnavailable from None
         except IdempotencyPersistenceLayerError as error:
             # Powertools calls DynamoDB itself: the store says whether its error means "retry later" (503).
-            cause = store.classify(error.__cause__) if error.__cause__ is not None else error
+            cause = store.classify(error.__cause__ or error)
             if isinstance(cause, store.Unavailable):
                 raise cause from None
             raise
         headers = dict(stored["headers"])
         if not ran:
             headers[REPLAYED_HEADER] = "true"
-        content_type = headers.pop("Content-Type", None)
-        return Response(status_code=stored["status"], content_type=content_type, body=stored["body"], headers=headers)
+        # The stored headers hold the Content-Type: Response(content_type=) would only set it again.
+        return Response(status_code=stored["status"], body=stored["body"], headers=headers)
 
 
 def request_fingerprint(path: str, body: str | None) -> dict[str, Any]:
