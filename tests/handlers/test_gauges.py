@@ -10,8 +10,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from clinic import accounts, instruments, store, summaries
+from clinic import accounts, alert_rules, gauges, instruments, store, summaries
+from clinic.models.alert_rules import NewAlertRule
 from clinic.models.gauges import DEFAULT_SCALES
+from clinic.store import alerts as alert_store
 from gauge_support import Clinic, fast_moto_queries, metered, new_clinic, straight_into_moto
 from support import Client, at, frozen
 
@@ -202,6 +204,128 @@ def test_delete_a_gauge(clinic: Clinic) -> None:
     assert len(_list(clinic, patient)["gauges"]) == 9
     assert clinic.call("DELETE", _path(patient, f"/{victim['id']}")) == (404, {"errors": "Gauge not found"})
     assert clinic.call("DELETE", _path(patient, "/abc")) == (404, {"errors": "Gauge not found"})
+
+
+def _moods(clinic: Clinic, patient: dict[str, Any], values: list[tuple[str, float]]) -> list[dict[str, Any]]:
+    with frozen(NOW):
+        status, body = clinic.call(
+            "POST",
+            _path(patient),
+            {"gauges": [{"gauge_type": "mood", "value": v, "recorded_at": t} for t, v in values]},
+        )
+    assert status == 201, body
+    return body["gauges"]
+
+
+def _latest(clinic: Clinic, patient: dict[str, Any]) -> list[tuple[Any, ...]]:
+    status, body = clinic.call("GET", _path(patient, "/latest"))
+    assert status == 200, body
+    return [(e["gauge_type"], e["value"], e["previous_value"]) for e in body["latest"]]
+
+
+def test_deleting_the_newest_gauge_brings_the_one_before_back_into_latest(clinic: Clinic) -> None:
+    patient = clinic.patient()
+    older, newer, newest = _moods(
+        clinic, patient, [("2024-03-09T08:00:00Z", 3), ("2024-03-09T09:00:00Z", 5), ("2024-03-09T10:00:00Z", 8)]
+    )
+    assert _latest(clinic, patient) == [("mood", 8, 5)]
+    with frozen(NOW):
+        assert clinic.call("DELETE", _path(patient, f"/{newest['id']}")) == (204, None)
+    assert _latest(clinic, patient) == [("mood", 5, 3)]
+    with frozen(NOW):
+        assert clinic.call("DELETE", _path(patient, f"/{older['id']}")) == (204, None)
+    assert _latest(clinic, patient) == [("mood", 5, None)]
+    with frozen(NOW):
+        assert clinic.call("DELETE", _path(patient, f"/{newer['id']}")) == (204, None)
+    assert _latest(clinic, patient) == []
+
+
+def test_a_deleted_gauge_leaves_the_day_mean_clinic_rules_read(clinic: Clinic) -> None:
+    """A rule on 2 days of mean anxiety >= 8: the 8th has 9 and 1 (mean 5); deleting the 1 leaves 9 alone, so a
+    9 on the 9th fires. The day mean must lose the deleted gauge exactly once, in the deletion itself."""
+    rule = alert_rules.create(
+        clinic.caller,
+        NewAlertRule(gauge_type="anxiety", operator=">=", threshold=8, consecutive_days=2, priority="high"),
+    )
+    patient = clinic.patient()
+
+    def anxiety(value: float, recorded_at: str) -> dict[str, Any]:
+        with frozen(NOW):
+            status, gauge = clinic.call(
+                "POST", _path(patient), {"gauge": {"gauge_type": "anxiety", "value": value, "recorded_at": recorded_at}}
+            )
+        assert status == 201, gauge
+        return gauge
+
+    anxiety(9, "2024-03-08T08:00:00Z")
+    low = anxiety(1, "2024-03-08T09:00:00Z")
+    assert alert_store.day_means(patient["id"], "anxiety", "2024-03-08", "2024-03-09") == {"2024-03-08": (10.0, 2)}
+    with frozen(NOW):
+        assert clinic.call("DELETE", _path(patient, f"/{low['id']}")) == (204, None)
+    assert alert_store.day_means(patient["id"], "anxiety", "2024-03-08", "2024-03-09") == {"2024-03-08": (9.0, 1)}
+    trigger = anxiety(9, "2024-03-09T08:00:00Z")
+    status, body = clinic.call("GET", f"/v1/patients/{patient['id']}/alerts")
+    assert status == 200, body
+    assert [(a["rule"], a["trigger"]) for a in body["alerts"]] == [
+        (f"alert_rule:{rule['id']}", {"type": "gauge", "id": trigger["id"]})
+    ]
+
+
+def _concurrent_delete(
+    monkeypatch: pytest.MonkeyPatch, name: str, patient: dict[str, Any], gauge_id: int
+) -> list[None]:
+    """Another request deletes the gauge just before this request's next call of store.<name>."""
+    real, done = getattr(store, name), []
+
+    def racing(*args: Any, **kwargs: Any) -> Any:
+        if not done:
+            done.append(None)
+            with frozen(NOW):
+                gauges.delete(patient, str(gauge_id))  # the other request, whole
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(store, name, racing)
+    return done
+
+
+@pytest.mark.parametrize("step", ["get_gauge", "delete_gauge"])
+def test_a_gauge_deleted_by_another_request_meanwhile_is_not_found_and_counted_out_once(
+    clinic: Clinic, monkeypatch: pytest.MonkeyPatch, step: str
+) -> None:
+    """Two deletions of one gauge at once: the other request's lands between this one's finding the gauge by id and
+    reading it (get_gauge), or between reading it and its transaction (delete_gauge). This one is then 404, and
+    the gauge leaves its day mean, latest entry and summary once."""
+    patient = clinic.patient()
+    kept, doomed = _moods(clinic, patient, [("2024-03-09T08:00:00Z", 3), ("2024-03-09T09:00:00Z", 8)])
+    with frozen(NOW):
+        summaries.run_job()
+    raced = _concurrent_delete(monkeypatch, step, patient, doomed["id"])
+    with frozen(NOW):
+        assert clinic.call("DELETE", _path(patient, f"/{doomed['id']}")) == (404, {"errors": "Gauge not found"})
+    assert raced
+    monkeypatch.undo()
+    assert _list(clinic, patient)["gauges"] == [kept]
+    assert alert_store.day_means(patient["id"], "mood", "2024-03-09", "2024-03-09") == {"2024-03-09": (3.0, 1)}
+    assert _latest(clinic, patient) == [("mood", 3, None)]
+    with frozen(at(NOW) + summaries.SETTLE + timedelta(seconds=1)):
+        summaries.run_job()
+    status, body = clinic.call("GET", _path(patient, "/summary?start_date=2024-03-09&end_date=2024-03-09"))
+    assert status == 200, body
+    assert [(s["period_start"], s["count"], s["mean"]) for s in body["summaries"]] == [("2024-03-09", 1, 3)]
+
+
+def test_a_malformed_gauge_id_is_not_found_without_reading_the_table(clinic: Clinic) -> None:
+    """An id that names no gauge by its form (ids.parse) is answered without a lookup; a well-formed unknown id
+    costs its one keys-only read of the by-id index."""
+    patient = clinic.patient()
+    with metered() as meter:
+        for malformed in ("abc", "0", "007", "-5", "1.0"):
+            assert clinic.call("DELETE", _path(patient, f"/{malformed}")) == (404, {"errors": "Gauge not found"})
+        by_id = [entry for entry in meter.log if entry[1].startswith("GAUGEID#")]
+        assert by_id == []
+        assert clinic.call("DELETE", _path(patient, "/987654321")) == (404, {"errors": "Gauge not found"})
+        by_id = [entry for entry in meter.log if entry[1].startswith("GAUGEID#")]
+        assert [entry[:2] for entry in by_id] == [("GaugeById", "GAUGEID#987654321")]
 
 
 def test_access_is_checked_before_validation(clinic: Clinic) -> None:
