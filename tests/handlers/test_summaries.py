@@ -143,11 +143,56 @@ def test_weeks_start_on_monday(clinic: Clinic) -> None:
     assert (
         summary(clinic, patient, "period=week&start_date=2024-03-13&end_date=2024-03-13")["summaries"][0]["count"] == 3
     )
+    # ... and ends with that week's Sunday: not a day of the next week (the 18th holds a gauge).
+    assert [
+        (s["period_start"], s["count"])
+        for s in summary(clinic, patient, "period=week&start_date=2024-03-13&end_date=2024-03-13")["summaries"]
+    ] == [("2024-03-11", 3)]
     # A start after today without an end has nothing to report, even when today is in the week it starts in
     # (T0 is a Wednesday; the week of 2024-03-18 holds a gauge).
     with frozen(T0):
         assert summary(clinic, patient, "period=week&start_date=2024-03-21")["summaries"] == []
         assert summary(clinic, patient, "period=day&start_date=2024-03-21")["summaries"] == []
+
+
+def test_the_default_window_is_the_last_30_days_or_12_weeks_through_the_patients_today(clinic: Clinic) -> None:
+    """Without start_date and end_date: the last 30 days through today, or the 12 weeks (Monday to Sunday)
+    through this week, today being the date in the PATIENT's time zone. At 12:00Z on Sunday 17 March 2024 it is
+    already Monday the 18th at Kiritimati (UTC+14): the day window is 18 February to 18 March, the weekly one
+    the weeks of 1 January to 18 March."""
+    patient = clinic.patient(time_zone="Pacific/Kiritimati")
+    now = at("2024-03-17T12:00:00Z")
+    local_days = ["2023-12-31", "2024-01-01", "2024-02-17", "2024-02-18", "2024-03-18"]  # Sun, Mon, Sat, Sun, Mon
+    record(
+        clinic,
+        patient,
+        now,
+        [{"gauge_type": "mood", "value": 5, "recorded_at": f"{d}T01:00:00+14:00"} for d in local_days]
+        + [{"gauge_type": "anxiety", "value": 5, "recorded_at": "2024-02-18T01:00:00+14:00"}],
+    )
+    run(now)
+
+    def window(query: str) -> list[tuple[str, str, int]]:
+        with frozen(now + AFTER_SETTLE):
+            body = summary(clinic, patient, query)
+        return [(s["period_start"], s["gauge_type"], s["count"]) for s in body["summaries"]]
+
+    assert window("") == [("2024-02-18", "anxiety", 1), ("2024-02-18", "mood", 1), ("2024-03-18", "mood", 1)]
+    assert window("period=day") == window("")
+    # A type filter skips the other types' days and goes on (anxiety sorts before mood on the 18th).
+    assert window("gauge_type=mood") == [("2024-02-18", "mood", 1), ("2024-03-18", "mood", 1)]
+    assert window("period=week") == [
+        ("2024-01-01", "mood", 1),
+        ("2024-02-12", "anxiety", 1),
+        ("2024-02-12", "mood", 2),
+        ("2024-03-18", "mood", 1),
+    ]
+    # An end without a start: the window ends there instead of today.
+    assert window("end_date=2024-03-17") == [
+        ("2024-02-17", "mood", 1),
+        ("2024-02-18", "anxiety", 1),
+        ("2024-02-18", "mood", 1),
+    ]
 
 
 def test_summary_numbers_are_rounded_to_two_decimals(clinic: Clinic) -> None:
