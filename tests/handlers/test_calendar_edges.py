@@ -215,3 +215,35 @@ def test_any_query_dates(
             assert set(summary["errors"]) <= {"start_date", "end_date"}
         else:
             assert summary["summaries"] == []  # the job has not run
+
+
+def test_shifting_a_day_holds_at_the_ends_of_the_calendar() -> None:
+    assert gauges.shift(date(2024, 3, 20), -29) == date(2024, 2, 20)
+    assert gauges.shift(date(2024, 3, 20), 0) == date(2024, 3, 20)
+    for days in (1, 2, 6, 10**6):
+        assert gauges.shift(date.max, days) == date.max
+        assert gauges.shift(date.max - timedelta(days=1), days + 1) == date.max
+        assert gauges.shift(date.min, -days) == date.min
+        assert gauges.shift(date.min + timedelta(days=1), -days - 1) == date.min
+
+
+def test_summaries_in_the_last_week_of_the_calendar(clinic: Clinic) -> None:
+    """The calendar's last week ends on Friday 9999-12-31: a week period there is held at that day rather than
+    lost to an overflow (gauges start in 1900, so the calendar's first days hold none)."""
+    patient = clinic.patient()
+    path = f"/v1/patients/{patient['id']}/gauges"
+    last_days = datetime(9999, 12, 30, 12, tzinfo=UTC)  # a Thursday; recorded now: a gauge may not be in the future
+    with frozen(last_days):
+        assert clinic.call("POST", path, {"gauge": {"gauge_type": "mood", "value": 7}})[0] == 201
+    run_job(last_days)
+
+    def periods(**query: Any) -> list[tuple[str, int]]:
+        status, body = get(clinic, f"{path}/summary", **query)
+        assert status == 200, body
+        return [(s["period_start"], s["count"]) for s in body["summaries"]]
+
+    assert periods(start_date="9999-12-27", end_date="9999-12-31", period="week") == [("9999-12-27", 1)]
+    assert periods(start_date="9999-12-30", end_date="9999-12-30", period="week") == [("9999-12-27", 1)]
+    with frozen(last_days + AFTER_SETTLE):  # the default windows, through today
+        assert periods() == [("9999-12-30", 1)]
+        assert periods(period="week") == [("9999-12-27", 1)]
