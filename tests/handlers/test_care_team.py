@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from clinic import accounts, care_teams, settings
+from clinic.store import keys, table
 from support import (
     ACTION_FORBIDDEN,
     NOT_FOUND,
@@ -229,6 +230,31 @@ def test_supervisor_removes_themselves_and_their_providers_only(client: Client, 
     assert client.get(f"/v1/patients/{pid}/care_team", token=c.admin.token).body == team(
         c.lone_provider, c.other_supervisor
     )
+
+
+def test_a_member_whose_user_record_is_gone_can_be_removed_by_an_admin_only(client: Client, c: Clinic) -> None:
+    """The API deletes no user, but an item removed from the table by hand (an erasure, a partial restore)
+    leaves its id on care teams. The team no longer shows it; an admin can still take it off, while a
+    supervisor cannot (nothing says whom the member reported to) and a provider manages no team."""
+    pid = patient(c.provider)["id"]
+    for member in (c.supervisor, c.lone_provider):
+        assert add(client, c.admin, pid, member.id).status == 201
+    table.call("delete_item", TableName=table.name(), Key=table.encode_key(keys.user(c.provider.id)))
+    shown = team(c.supervisor, c.lone_provider)
+    assert client.get(f"/v1/patients/{pid}/care_team", token=c.admin.token).body == shown
+    etag = client.get(f"/v1/patients/{pid}", token=c.admin.token).header("ETag")
+
+    for who in (c.supervisor, c.lone_provider):
+        reply = remove(client, who, pid, c.provider.id)
+        assert (reply.status, reply.body) == (403, ACTION_FORBIDDEN)
+    assert client.get(f"/v1/patients/{pid}", token=c.admin.token).header("ETag") == etag
+
+    reply = remove(client, c.admin, pid, c.provider.id)
+    assert (reply.status, reply.text) == (204, "")
+    assert client.get(f"/v1/patients/{pid}/care_team", token=c.admin.token).body == shown
+    assert client.get(f"/v1/patients/{pid}", token=c.admin.token).header("ETag") != etag
+    again = remove(client, c.admin, pid, c.provider.id)
+    assert (again.status, again.body) == (404, {"errors": "Care team member not found"})
 
 
 @pytest.mark.parametrize("member", ["not-a-member", "x", "0", "-1", "1.0"])
