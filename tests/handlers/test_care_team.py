@@ -26,6 +26,8 @@ from support import (
 
 from patients_admin import cli as admin_cli
 
+UNAVAILABLE = {"errors": "The service is temporarily unavailable, please retry"}
+
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[Client]:
@@ -337,6 +339,41 @@ def test_a_care_team_change_from_a_stale_read_is_applied_to_the_current_patient(
     current = client.get(f"/v1/patients/{pid}", token=c.admin.token)
     assert (current.body["last_name"], current.header("ETag")) == ("Newname", '"v3"')
     assert client.get(f"/v1/patients/{pid}/care_team", token=c.admin.token).body == team(joining)
+
+
+@pytest.mark.parametrize("jitter", [0.0, 1.0])
+@pytest.mark.parametrize("losses", [2, 100])
+def test_a_care_team_change_that_keeps_losing_the_race_backs_off_and_then_is_503(
+    client: Client, c: Clinic, monkeypatch: pytest.MonkeyPatch, jitter: float, losses: int
+) -> None:
+    """Each lost race waits a random time in [0, 20 ms * 2**try] (full jitter, doubling) before reading the
+    patient again; after 8 tries the answer is 503 with Retry-After, having waited at most 20 ms * (2**7 - 1)
+    = 2.54 s between tries, well within the function's 10 s timeout. The jitter is pinned to its ends here."""
+    pid = patient(c.admin)["id"]
+    write = care_teams.store.set_care_team_member
+    tries: list[int] = []
+
+    def contended(*args: Any, **kwargs: Any) -> Any:
+        tries.append(len(tries))
+        if len(tries) <= losses:
+            raise care_teams.store.ConditionFailed
+        return write(*args, **kwargs)
+
+    slept: list[float] = []
+    monkeypatch.setattr(care_teams.store, "set_care_team_member", contended)
+    monkeypatch.setattr(care_teams.time, "sleep", slept.append)
+    monkeypatch.setattr(care_teams.random, "uniform", lambda low, high: low + (high - low) * jitter)
+    reply = add(client, c.admin, pid, c.provider.id)
+    between = [0.02 * 2**attempt * jitter for attempt in range(min(losses, 7))]
+    if losses < 8:
+        assert (reply.status, reply.body, len(tries)) == (201, team(c.provider), losses + 1)
+        assert slept == pytest.approx(between)
+    else:
+        assert (reply.status, reply.body, len(tries)) == (503, UNAVAILABLE, 8)
+        assert reply.header("Retry-After") == "1"
+        assert slept[:7] == pytest.approx(between)
+        monkeypatch.undo()
+        assert client.get(f"/v1/patients/{pid}/care_team", token=c.admin.token).body == team()
 
 
 def test_a_removal_from_a_stale_read_is_applied_to_the_current_patient(client: Client, c: Clinic) -> None:
