@@ -274,6 +274,23 @@ def test_unknown_or_read_only_fields_are_not_permitted(api: Any, name: str) -> N
     assert errors(api.update({name: 7})) == {name: ["is not permitted"]}
 
 
+def test_a_field_that_may_not_be_sent_is_not_permitted_even_as_null(api: Any) -> None:
+    """`null` is as blank as a missing key for a field the request has; for one it does not have, `null` is
+    still a value sent where none may be: "is not permitted", never "can't be blank"."""
+    assert errors(api.create(fields(id=None, active=None))) == {
+        "id": ["is not permitted"],
+        "active": ["is not permitted"],
+    }
+    assert errors(api.update({"created_at": None, "x": None})) == {
+        "created_at": ["is not permitted"],
+        "x": ["is not permitted"],
+    }
+    sent = fields(address={"street": "1 Main St", "country": None})
+    assert errors(api.create(sent)) == {"address.country": ["is not permitted"]}
+    reply = api.client.post("/v1/patients", {"patient": VALID, "admin": None}, token=api.token)
+    assert errors(reply) == {"admin": ["is not permitted"]}
+
+
 def test_active_is_not_permitted_on_create(api: Any) -> None:
     assert errors(api.create(fields(active=False))) == {"active": ["is not permitted"]}
 
