@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from clinic import accounts, care_teams, settings
+from clinic.store import keys, table
 from support import (
     ACTION_FORBIDDEN,
     NOT_FOUND,
@@ -24,6 +25,8 @@ from support import (
 )
 
 from patients_admin import cli as admin_cli
+
+UNAVAILABLE = {"errors": "The service is temporarily unavailable, please retry"}
 
 
 @pytest.fixture(scope="module")
@@ -231,6 +234,31 @@ def test_supervisor_removes_themselves_and_their_providers_only(client: Client, 
     )
 
 
+def test_a_member_whose_user_record_is_gone_can_be_removed_by_an_admin_only(client: Client, c: Clinic) -> None:
+    """The API deletes no user, but an item removed from the table by hand (an erasure, a partial restore)
+    leaves its id on care teams. The team no longer shows it; an admin can still take it off, while a
+    supervisor cannot (nothing says whom the member reported to) and a provider manages no team."""
+    pid = patient(c.provider)["id"]
+    for member in (c.supervisor, c.lone_provider):
+        assert add(client, c.admin, pid, member.id).status == 201
+    table.call("delete_item", TableName=table.name(), Key=table.encode_key(keys.user(c.provider.id)))
+    shown = team(c.supervisor, c.lone_provider)
+    assert client.get(f"/v1/patients/{pid}/care_team", token=c.admin.token).body == shown
+    etag = client.get(f"/v1/patients/{pid}", token=c.admin.token).header("ETag")
+
+    for who in (c.supervisor, c.lone_provider):
+        reply = remove(client, who, pid, c.provider.id)
+        assert (reply.status, reply.body) == (403, ACTION_FORBIDDEN)
+    assert client.get(f"/v1/patients/{pid}", token=c.admin.token).header("ETag") == etag
+
+    reply = remove(client, c.admin, pid, c.provider.id)
+    assert (reply.status, reply.text) == (204, "")
+    assert client.get(f"/v1/patients/{pid}/care_team", token=c.admin.token).body == shown
+    assert client.get(f"/v1/patients/{pid}", token=c.admin.token).header("ETag") != etag
+    again = remove(client, c.admin, pid, c.provider.id)
+    assert (again.status, again.body) == (404, {"errors": "Care team member not found"})
+
+
 @pytest.mark.parametrize("member", ["not-a-member", "x", "0", "-1", "1.0"])
 def test_removing_someone_not_on_the_team_is_404(client: Client, c: Clinic, member: str) -> None:
     pid = patient(c.provider)["id"]
@@ -311,6 +339,41 @@ def test_a_care_team_change_from_a_stale_read_is_applied_to_the_current_patient(
     current = client.get(f"/v1/patients/{pid}", token=c.admin.token)
     assert (current.body["last_name"], current.header("ETag")) == ("Newname", '"v3"')
     assert client.get(f"/v1/patients/{pid}/care_team", token=c.admin.token).body == team(joining)
+
+
+@pytest.mark.parametrize("jitter", [0.0, 1.0])
+@pytest.mark.parametrize("losses", [2, 100])
+def test_a_care_team_change_that_keeps_losing_the_race_backs_off_and_then_is_503(
+    client: Client, c: Clinic, monkeypatch: pytest.MonkeyPatch, jitter: float, losses: int
+) -> None:
+    """Each lost race waits a random time in [0, 20 ms * 2**try] (full jitter, doubling) before reading the
+    patient again; after 8 tries the answer is 503 with Retry-After, having waited at most 20 ms * (2**7 - 1)
+    = 2.54 s between tries, well within the function's 10 s timeout. The jitter is pinned to its ends here."""
+    pid = patient(c.admin)["id"]
+    write = care_teams.store.set_care_team_member
+    tries: list[int] = []
+
+    def contended(*args: Any, **kwargs: Any) -> Any:
+        tries.append(len(tries))
+        if len(tries) <= losses:
+            raise care_teams.store.ConditionFailed
+        return write(*args, **kwargs)
+
+    slept: list[float] = []
+    monkeypatch.setattr(care_teams.store, "set_care_team_member", contended)
+    monkeypatch.setattr(care_teams.time, "sleep", slept.append)
+    monkeypatch.setattr(care_teams.random, "uniform", lambda low, high: low + (high - low) * jitter)
+    reply = add(client, c.admin, pid, c.provider.id)
+    between = [0.02 * 2**attempt * jitter for attempt in range(min(losses, 7))]
+    if losses < 8:
+        assert (reply.status, reply.body, len(tries)) == (201, team(c.provider), losses + 1)
+        assert slept == pytest.approx(between)
+    else:
+        assert (reply.status, reply.body, len(tries)) == (503, UNAVAILABLE, 8)
+        assert reply.header("Retry-After") == "1"
+        assert slept[:7] == pytest.approx(between)
+        monkeypatch.undo()
+        assert client.get(f"/v1/patients/{pid}/care_team", token=c.admin.token).body == team()
 
 
 def test_a_removal_from_a_stale_read_is_applied_to_the_current_patient(client: Client, c: Clinic) -> None:

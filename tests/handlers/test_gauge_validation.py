@@ -78,6 +78,7 @@ BODIES: list[tuple[Any, dict[str, list[str]]]] = [
         {"id": ["is not permitted"], "created_at": ["is not permitted"], "patient_id": ["is not permitted"]},
     ),
     ({**one(), "extra": 1}, {"extra": ["is not permitted"]}),
+    ({**one(), "extra": None, "gauge_id": None}, {"extra": ["is not permitted"], "gauge_id": ["is not permitted"]}),
     # the wrapper key
     ({}, {"gauge": ["can't be blank"]}),
     (None, {"gauge": ["can't be blank"]}),

@@ -9,8 +9,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from clinic.models.patients import NewPatient
+from clinic.validation import rails_errors
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 from support import PATIENT_KEYS, Client, clinic, frozen, gateway, moto_tables, patient, user
 
 from local.gateway import LocalGateway
@@ -274,6 +277,23 @@ def test_unknown_or_read_only_fields_are_not_permitted(api: Any, name: str) -> N
     assert errors(api.update({name: 7})) == {name: ["is not permitted"]}
 
 
+def test_a_field_that_may_not_be_sent_is_not_permitted_even_as_null(api: Any) -> None:
+    """`null` is as blank as a missing key for a field the request has; for one it does not have, `null` is
+    still a value sent where none may be: "is not permitted", never "can't be blank"."""
+    assert errors(api.create(fields(id=None, active=None))) == {
+        "id": ["is not permitted"],
+        "active": ["is not permitted"],
+    }
+    assert errors(api.update({"created_at": None, "x": None})) == {
+        "created_at": ["is not permitted"],
+        "x": ["is not permitted"],
+    }
+    sent = fields(address={"street": "1 Main St", "country": None})
+    assert errors(api.create(sent)) == {"address.country": ["is not permitted"]}
+    reply = api.client.post("/v1/patients", {"patient": VALID, "admin": None}, token=api.token)
+    assert errors(reply) == {"admin": ["is not permitted"]}
+
+
 def test_active_is_not_permitted_on_create(api: Any) -> None:
     assert errors(api.create(fields(active=False))) == {"active": ["is not permitted"]}
 
@@ -358,6 +378,18 @@ def test_body_missing_or_without_the_wrapper(api: Any, body: Any) -> None:
         if isinstance(body, dict) and "Patient" in body:
             expected = {"patient": [BLANK], "Patient": ["is not permitted"]}
         assert errors(reply) == expected
+
+
+@pytest.mark.parametrize(("value", "message"), [(None, BLANK), ("patient", "must be an object")])
+def test_an_error_about_the_whole_value_is_named_by_the_root(value: Any, message: str) -> None:
+    """The request's errors always have a loc (where the value came from, then the field), but a model validated
+    by itself reports an error about the whole value with none: rails_errors names it by its root, and a null
+    there is as blank as a missing body."""
+    with pytest.raises(ValidationError) as raised:
+        NewPatient.model_validate(value)
+    [error] = raised.value.errors()
+    assert error["loc"] == ()
+    assert rails_errors([error], root="patient") == {"patient": [message]}
 
 
 @pytest.mark.parametrize(

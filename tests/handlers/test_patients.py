@@ -273,6 +273,19 @@ def test_if_match_star_applies(client: Client, admin: User) -> None:
     assert (reply.status, reply.body["first_name"]) == (200, "Star")
 
 
+# RFC 9110's optional whitespace around `*` is spaces and tabs only; a value that is neither `*` nor a list of
+# quoted entity-tags is refused whole, and nothing changes.
+@pytest.mark.parametrize("header", ["X*X", "X*", "**", "\f*", "*\r", "\x0b*\x0b", "\u00a0*", "v1", '"v1" v2'])
+def test_if_match_that_is_neither_star_nor_a_list_of_entity_tags_is_400(
+    client: Client, admin: User, header: str
+) -> None:
+    created = create(client, admin)
+    path = f"/v1/patients/{created.body['id']}"
+    reply = client.put(path, {"patient": {"first_name": "Bad"}}, headers={"If-Match": header}, token=admin.token)
+    assert (reply.status, reply.body) == (400, {"errors": 'If-Match must be "*" or a list of quoted ETags'})
+    assert client.get(path, token=admin.token).body == created.body
+
+
 # ---- list: order, search, status, pages ----
 
 
