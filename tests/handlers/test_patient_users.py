@@ -9,8 +9,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from clinic import clock, patient_users, settings, store
+from clinic import clock, patient_users, patients, settings, store
 from clinic.accounts import hash_token
+from clinic.errors import ValidationFailed
+from clinic.models.patients import PatientChanges
 from clinic.store import patient_users as patient_user_store
 from support import (
     ACTION_FORBIDDEN,
@@ -363,6 +365,26 @@ def test_a_patient_user_changes_only_their_contact_details(client: Client, c: Cl
     assert (after["first_name"], after["phone"], after["active"]) == ("Rita", "+1-555-222-3333", True)
     # Staff are not limited by the patient's rule.
     assert client.put(path, {"patient": {"first_name": "Rosa"}}, token=c.provider.token).body["first_name"] == "Rosa"
+
+
+def test_patients_update_itself_refuses_a_patient_user_the_fields_beyond_their_own(c: Clinic) -> None:
+    """Defence in depth: the route's body rule refuses these keys before the model is even built, but
+    patients.update (which other code calls too) refuses them itself, with the same 422 body, and writes
+    nothing, not even the fields the patient user may change."""
+    me = patient_user(c.provider, c.record)
+    before = store.get_patient(c.record["id"])
+    assert before is not None
+    changes = PatientChanges(first_name="Rosa", active=False, phone="+1-555-999-0000", time_zone="Europe/Paris")
+    with pytest.raises(ValidationFailed) as refused:
+        patients.update(me.caller, before, changes, None)
+    assert (refused.value.status, refused.value.body()) == (
+        422,
+        {"errors": {"active": ["is not permitted"], "first_name": ["is not permitted"]}},
+    )
+    assert store.get_patient(c.record["id"]) == before
+    # What they may change, alone, is applied.
+    updated = patients.update(me.caller, before, PatientChanges(phone="+1-555-999-0000"), None)
+    assert (updated["phone"], updated["first_name"], updated["active"]) == ("+1-555-999-0000", "Rita", True)
 
 
 def test_staff_only_routes_are_403_on_their_own_record_and_404_elsewhere(client: Client, c: Clinic) -> None:
