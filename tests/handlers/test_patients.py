@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from clinic import cursors, settings
+from clinic import clock, cursors, settings, store
+from clinic.store import keys, table
 from support import NOT_FOUND, PATIENT_KEYS, Client, User, clinic, frozen, gateway, moto_tables, patient, user
 
 NOW = datetime(2023, 10, 20, 10, 0, 0, 123000, tzinfo=UTC)
@@ -193,6 +194,24 @@ def test_null_clears_optional_fields(client: Client, admin: User) -> None:
     assert listed.body["patients"] == []
 
 
+def test_a_cleared_time_zone_is_stored_as_utc_and_moves_no_days_when_it_was_utc(client: Client, admin: User) -> None:
+    """`time_zone: null` restores the default: the patient is stored in "UTC" (as a created one is), not without
+    a zone; and for a patient in UTC already the zone does not change, so the summary job is not told to
+    recompute all of the patient's days (no REZONED marker)."""
+    paris = create(client, admin, time_zone="Europe/Paris").body
+    reply = client.put(f"/v1/patients/{paris['id']}", {"patient": {"time_zone": None}}, token=admin.token)
+    assert (reply.status, reply.body) == (200, {**paris, "time_zone": "UTC"})
+    assert (store.get_patient(paris["id"]) or {}).get("time_zone") == "UTC"
+    assert table.get(keys.rezoned(paris["id"])) is not None  # Paris to UTC moved the days
+
+    utc = create(client, admin).body
+    reply = client.put(f"/v1/patients/{utc['id']}", {"patient": {"time_zone": None}}, token=admin.token)
+    assert (reply.status, reply.body) == (200, {**utc, "time_zone": "UTC"})
+    stored = store.get_patient(utc["id"]) or {}
+    assert (stored.get("time_zone"), stored.get("version")) == ("UTC", 2)
+    assert table.get(keys.rezoned(utc["id"])) is None
+
+
 def test_address_is_replaced_as_a_whole(client: Client, admin: User) -> None:
     pid = create(client, admin, address={"street": "1 A St", "city": "Anytown", "state": "CA", "zip_code": "1"}).body[
         "id"
@@ -245,6 +264,29 @@ def test_if_match_applies_only_to_the_version_read(client: Client, admin: User) 
         path, {"patient": {"last_name": "Moved"}}, headers={"If-Match": second_etag}, token=admin.token
     )
     assert (renamed.status, renamed.body["last_name"]) == (200, "Moved")
+
+
+def test_if_match_holds_against_a_change_landing_between_the_read_and_the_write(
+    client: Client, admin: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The If-Match named the version read, but another request changed the patient before this one wrote:
+    the write is conditioned on that version, so 412 and the other change stays, never a silent overwrite."""
+    created = create(client, admin)
+    path = f"/v1/patients/{created.body['id']}"
+    write = store.update_patient
+
+    def after_a_concurrent_change(current: Any, fields: Any, **kwargs: Any) -> Any:
+        monkeypatch.setattr(store, "update_patient", write)
+        now = clock.iso(clock.now())
+        write(store.get_patient(current["id"]), {"email": "other@example.com"}, updated_at=now, expected_version=None)
+        return write(current, fields, **kwargs)
+
+    monkeypatch.setattr(store, "update_patient", after_a_concurrent_change)
+    etag = created.header("ETag")
+    reply = client.put(path, {"patient": {"phone": "555-123-4567"}}, headers={"If-Match": etag}, token=admin.token)
+    assert (reply.status, reply.body) == (412, PRECONDITION_FAILED)
+    after = client.get(path, token=admin.token)
+    assert (after.body["phone"], after.body["email"], after.header("ETag")) == (None, "other@example.com", '"v2"')
 
 
 @pytest.mark.parametrize("header", ['"nonsense"', '"v999"', '"v0"', "", '"x1"', '"1"', 'W/"x1"', 'W/"v1"'])
