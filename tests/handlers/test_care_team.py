@@ -102,6 +102,25 @@ def test_the_creator_joins_the_care_team_unless_an_admin(client: Client, c: Clin
     assert listed(client, creator) == [pid]
 
 
+def test_a_creation_reads_the_creators_user_record_only_for_a_provider(client: Client, c: Clinic) -> None:
+    """A provider's supervisor goes on the team with them (read from the provider's user record); a supervisor
+    has none and an admin does not join, so their creation reads no user record: one GetItem fewer per patient."""
+    calls: list[str] = []
+
+    def count(event_name: str, **_: Any) -> None:
+        calls.append(event_name.rsplit(".", 1)[-1])
+
+    events = settings.dynamodb().meta.events
+    events.register("before-call.dynamodb", count)
+    try:
+        for creator, reads in ((c.supervisor, 0), (c.admin, 0), (c.provider, 1), (c.lone_provider, 1)):
+            calls.clear()
+            patient(creator)
+            assert calls.count("GetItem") == reads, (creator.role, calls)
+    finally:
+        events.unregister("before-call.dynamodb", count)
+
+
 # ---- adding ----
 
 
