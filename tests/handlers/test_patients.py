@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from clinic import clock, cursors, settings, store
+from clinic import clock, cursors, patients, settings, store
 from clinic.store import keys, table
 from support import NOT_FOUND, PATIENT_KEYS, Client, User, clinic, frozen, gateway, moto_tables, patient, user
 
@@ -287,6 +287,39 @@ def test_if_match_holds_against_a_change_landing_between_the_read_and_the_write(
     assert (reply.status, reply.body) == (412, PRECONDITION_FAILED)
     after = client.get(path, token=admin.token)
     assert (after.body["phone"], after.body["email"], after.header("ETag")) == (None, "other@example.com", '"v2"')
+
+
+@pytest.mark.parametrize("jitter", [0.0, 1.0])
+@pytest.mark.parametrize("losses", [2, 100])
+def test_a_rename_that_keeps_losing_the_race_reads_again_backs_off_and_then_is_412(
+    client: Client, admin: User, monkeypatch: pytest.MonkeyPatch, jitter: float, losses: int
+) -> None:
+    """Without If-Match, a rename (which rewrites list entries, so its write is conditioned on the version read)
+    that loses to a concurrent change reads the patient again and retries, after a random wait in
+    [0, 20 ms * 2**try] (full jitter, doubling); after 8 tries it is 412. The jitter is pinned to its ends."""
+    created = create(client, admin)
+    path = f"/v1/patients/{created.body['id']}"
+    write = store.update_patient
+    tries: list[int] = []
+
+    def contended(*args: Any, **kwargs: Any) -> Any:
+        tries.append(len(tries))
+        if len(tries) <= losses:
+            raise store.ConditionFailed
+        return write(*args, **kwargs)
+
+    slept: list[float] = []
+    monkeypatch.setattr(store, "update_patient", contended)
+    monkeypatch.setattr(patients.time, "sleep", slept.append)
+    monkeypatch.setattr(patients.random, "uniform", lambda low, high: low + (high - low) * jitter)
+    reply = client.put(path, {"patient": {"last_name": "Moved"}}, token=admin.token)
+    assert slept == pytest.approx([0.02 * 2**attempt * jitter for attempt in range(min(losses, 8))])
+    if losses < 8:
+        assert (reply.status, reply.body, len(tries)) == (200, {**created.body, "last_name": "Moved"}, losses + 1)
+    else:
+        assert (reply.status, reply.body, len(tries)) == (412, PRECONDITION_FAILED, 8)
+        monkeypatch.undo()
+        assert client.get(path, token=admin.token).body == created.body
 
 
 @pytest.mark.parametrize("header", ['"nonsense"', '"v999"', '"v0"', "", '"x1"', '"1"', 'W/"x1"', 'W/"v1"'])
