@@ -489,6 +489,49 @@ def test_deactivating_the_patient_ends_their_users_access_for_good(client: Clien
     assert client.get(path, token=fresh.token).status == 200
 
 
+def test_a_deactivation_whose_write_fails_has_already_ended_the_users_access(
+    client: Client, c: Clinic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Their access ends before the patient changes: a write that fails after that leaves them locked out (503,
+    the patient still active, a repeated PUT finishes it), never with access to a record meant to be inactive."""
+    me = patient_user(c.provider, c.record)
+    path = f"/v1/patients/{c.record['id']}"
+
+    def unavailable(*args: Any, **kwargs: Any) -> Any:
+        raise store.Unavailable("ProvisionedThroughputExceededException")
+
+    monkeypatch.setattr(store, "update_patient", unavailable)
+    assert client.put(path, {"patient": {"active": False}}, token=c.provider.token).status == 503
+    monkeypatch.undo()
+    assert client.get(path, token=c.provider.token).body["active"] is True
+    reply = client.get("/v1/me", token=me.token)
+    assert (reply.status, reply.body) == (401, UNAUTHORIZED)
+
+
+def test_a_redemption_landing_just_before_the_deactivation_is_ended_too(
+    client: Client, c: Clinic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A code redeemed after the deactivation ended the users but before the patient changed makes one more
+    user; their access is ended after the write, so reactivating the patient revives them no more than the
+    others."""
+    path = f"/v1/patients/{c.record['id']}"
+    code = patient_users.invite(c.provider.caller, c.record)["code"]
+    write = store.update_patient
+    late: list[str] = []
+
+    def redeemed_first(*args: Any, **kwargs: Any) -> Any:
+        late.append(patient_users.redeem(code)["token"])
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(store, "update_patient", redeemed_first)
+    reply = client.put(path, {"patient": {"active": False}}, token=c.provider.token)
+    assert (reply.status, reply.body["active"], len(late)) == (200, False, 1)
+    monkeypatch.undo()
+    assert client.put(path, {"patient": {"active": True}}, token=c.provider.token).status == 200
+    reply = client.get("/v1/me", token=late[0])
+    assert (reply.status, reply.body) == (401, UNAUTHORIZED)
+
+
 def test_a_patient_user_of_an_inactive_record_is_refused_even_if_still_marked_active(client: Client, c: Clinic) -> None:
     """Defence in depth: whatever the authorizer (or its cache) says, the record's status decides."""
     me = patient_user(c.provider, c.record)
