@@ -367,6 +367,26 @@ def test_a_patient_user_changes_only_their_contact_details(client: Client, c: Cl
     assert client.put(path, {"patient": {"first_name": "Rosa"}}, token=c.provider.token).body["first_name"] == "Rosa"
 
 
+@pytest.mark.parametrize(
+    ("body", "errors"),
+    [
+        *((body, {"patient": ["can't be blank"]}) for body in (..., None, [], "patient", 7, {"patient": None})),
+        ({"patient": "ab"}, {"patient": ["must be an object"]}),
+        ({"patient": ["age"]}, {"patient": ["must be an object"]}),
+    ],
+)
+def test_a_patient_user_s_body_that_is_not_an_object_of_objects_is_refused_as_staff_s_is(
+    client: Client, c: Clinic, body: Any, errors: dict[str, list[str]]
+) -> None:
+    """The patient user's own rule (which keys they may send) looks into `patient` only when it is an object:
+    anything else gets the same validation errors as a staff member's, never a 500 or errors made up from it."""
+    me = patient_user(c.provider, c.record)
+    path = f"/v1/patients/{c.record['id']}"
+    for who in (c.provider, me):
+        reply = client.put(path, body, token=who.token)
+        assert (reply.status, reply.body) == (422, {"errors": errors}), who.role
+
+
 def test_patients_update_itself_refuses_a_patient_user_the_fields_beyond_their_own(c: Clinic) -> None:
     """Defence in depth: the route's body rule refuses these keys before the model is even built, but
     patients.update (which other code calls too) refuses them itself, with the same 422 body, and writes
