@@ -387,6 +387,30 @@ def test_a_patient_user_s_body_that_is_not_an_object_of_objects_is_refused_as_st
         assert (reply.status, reply.body) == (422, {"errors": errors}), who.role
 
 
+def test_a_patient_user_s_change_that_loses_a_transaction_conflict_is_retried_as_theirs(
+    client: Client, c: Clinic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new time zone is written in a transaction (with the summary job's REZONED marker), which DynamoDB may
+    cancel for a conflict with another write of the patient (store.ConditionFailed): the retry reads the patient
+    again with the patient user's own right to change it, and succeeds."""
+    me = patient_user(c.provider, c.record)
+    path = f"/v1/patients/{c.record['id']}"
+    write = store.update_patient
+    tries: list[int] = []
+
+    def conflicted_once(*args: Any, **kwargs: Any) -> Any:
+        tries.append(len(tries))
+        if len(tries) == 1:
+            raise store.ConditionFailed
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(store, "update_patient", conflicted_once)
+    monkeypatch.setattr(patients.time, "sleep", lambda seconds: None)
+    reply = client.put(path, {"patient": {"time_zone": "Europe/Paris"}}, token=me.token)
+    assert (reply.status, len(tries)) == (200, 2), reply.text
+    assert reply.body["time_zone"] == "Europe/Paris"
+
+
 def test_patients_update_itself_refuses_a_patient_user_the_fields_beyond_their_own(c: Clinic) -> None:
     """Defence in depth: the route's body rule refuses these keys before the model is even built, but
     patients.update (which other code calls too) refuses them itself, with the same 422 body, and writes
