@@ -237,6 +237,10 @@ def test_search_longer_than_100_characters(api: Any) -> None:
         ({"phone": "call me"}, {"phone": ["is invalid"]}),
         ({"phone": "12"}, {"phone": ["is invalid"]}),
         ({"phone": "+1-555-CALL-NOW"}, {"phone": ["is invalid"]}),
+        ({"phone": "555-123"}, {"phone": ["is invalid"]}),  # the pattern's shape, 6 digits
+        ({"phone": "1 (  ) 2"}, {"phone": ["is invalid"]}),  # the pattern's shape, 2 digits
+        ({"phone": "555-1234 ext 5"}, {"phone": ["is invalid"]}),  # 8 digits, not the pattern's shape
+        ({"phone": "1" * 31}, {"phone": ["is invalid"]}),  # 31 digits, longer than the pattern's 30 characters
         ({"gender": "robot"}, {"gender": ["is not included in the list"]}),
         ({"gender": "Male"}, {"gender": ["is not included in the list"]}),
         ({"gender": ""}, {"gender": ["is not included in the list"]}),
@@ -266,6 +270,12 @@ def test_well_formed_contact_details_are_accepted(api: Any) -> None:
         "john@example.com",
         "America/Los_Angeles",
     )
+
+
+@pytest.mark.parametrize("phone", ["555-1234", "5551234", "+1 (555) 123-4567", "1" * 30])
+def test_phone_numbers_of_seven_digits_or_more_are_accepted(api: Any, phone: str) -> None:
+    reply = api.create(fields(phone=phone))
+    assert (reply.status, reply.body.get("phone")) == (201, phone), reply.text
 
 
 # ---- fields that may not be sent ----
@@ -355,6 +365,12 @@ def test_all_problems_are_reported_at_once(api: Any) -> None:
 )
 def test_list_parameters(api: Any, query: dict[str, str], expected: dict[str, Any]) -> None:
     assert errors(api.list(**query)) == expected
+
+
+def test_a_repeated_page_size_is_not_a_number(api: Any) -> None:
+    # Both values reach validation as a list, which is no integer (int_type, where text that is none is int_parsing).
+    reply = api.client.get("/v1/patients?page_size=10&page_size=20", token=api.token)
+    assert errors(reply) == {"page_size": ["is not a number"]}
 
 
 def test_list_parameter_bounds_are_accepted(api: Any) -> None:
