@@ -203,8 +203,10 @@ def test_patient_wrapper_must_be_an_object(api: Any, wrapped: Any) -> None:
         ({"address": {"city": "c" * 201}}, {"address.city": ["is too long (maximum is 200 characters)"]}),
         ({"address": {"state": "s" * 201}}, {"address.state": ["is too long (maximum is 200 characters)"]}),
         ({"address": {"zip_code": "1" * 201}}, {"address.zip_code": ["is too long (maximum is 200 characters)"]}),
+        # RFC 5321's longest path is 254 characters.
+        ({"email": "a" * 64 + "@" + "b" * 186 + ".com"}, {"email": ["is too long (maximum is 254 characters)"]}),
     ],
-    ids=["first_name", "last_name", "street", "city", "state", "zip_code"],
+    ids=["first_name", "last_name", "street", "city", "state", "zip_code", "email"],
 )
 def test_too_long(api: Any, sent: dict[str, Any], expected: dict[str, Any]) -> None:
     assert errors(api.create(fields(**sent))) == expected
@@ -213,9 +215,15 @@ def test_too_long(api: Any, sent: dict[str, Any], expected: dict[str, Any]) -> N
 
 def test_longest_allowed_values_are_stored_whole(api: Any) -> None:
     address = {"street": "s" * 200, "city": "c" * 200, "state": "t" * 200, "zip_code": "z" * 200}
-    reply = api.create(fields(first_name="f" * 100, last_name="l" * 100, address=address))
+    email = "a" * 64 + "@" + "b" * 185 + ".com"  # 254 characters, RFC 5321's longest path
+    reply = api.create(fields(first_name="f" * 100, last_name="l" * 100, address=address, email=email))
     assert reply.status == 201, reply.text
-    assert (reply.body["first_name"], reply.body["last_name"], reply.body["address"]) == ("f" * 100, "l" * 100, address)
+    assert (reply.body["first_name"], reply.body["last_name"], reply.body["address"], reply.body["email"]) == (
+        "f" * 100,
+        "l" * 100,
+        address,
+        email,
+    )
 
 
 def test_search_longer_than_100_characters(api: Any) -> None:
