@@ -12,16 +12,23 @@ only the tests that call the mutated function, stopping at the first failure. Th
 and tests/tooling without the `slow` marker (the scale and property tests of minutes).
 
 A full run takes hours (see README): `--resume` continues an interrupted run where it stopped, `--report` writes
-the report from the results so far (the score then counts only the mutants checked), and `--retest` runs only
-the mutants that the last run did not kill, against the current tests (after writing tests for them). Environment:
-MUTATION_JOBS (parallel mutants, default: every CPU); MUTATION_MODULES (comma-separated, to work a few modules at a
-time; the goal is for all of them): the staged copy always has the mutants of every module, and MUTATION_MODULES
-picks which of them a run, `--resume` or `--retest` checks, so the results of earlier modules stay and the report
-has them all. `--lock` regenerates the hash-pinned requirements/mutation.txt from requirements/mutation.in.
+the report from the results so far (the score then counts only the mutants checked), and `--retest` brings the
+current checkout in (after writing tests for survivors, or changing code): it checks the mutants of every function
+whose code changed (mutmut compares each function's hash and keeps the other results), then runs the mutants the
+last run did not kill against the current tests. Environment: MUTATION_JOBS (parallel mutants, default: every
+CPU); MUTATION_MODULES (comma-separated, to work a few modules at a time; the goal is for all of them): the staged
+copy always has the mutants of every module, and MUTATION_MODULES picks which of them a run, `--resume` or the
+survivors `--retest` checks, so the results of earlier modules stay and the report has them all. `--lock`
+regenerates the hash-pinned requirements/mutation.txt from requirements/mutation.in.
+
+The report counts as killed a mutant that passed the tests but that mypy rejects (rejected_by_mypy): `make test`
+would stop it all the same. It says how many those are, and the score of the tests alone.
 """
 
 from __future__ import annotations
 
+import ast
+import contextlib
 import json
 import os
 import shutil
@@ -74,7 +81,10 @@ TEST_SELECTION = (
     "--ignore=tests/tooling/test_gateway.py",
     "--ignore=tests/tooling/test_first_run.py",
 )
-KILLED = frozenset({"killed", "timeout"})
+# mutmut's name for a mutant the type checker rejects (its own type_check_command would skip testing those, but it
+# stops at a type error outside a mutant: see rejected_by_mypy).
+TYPE_CHECKED = "caught by type check"
+KILLED = frozenset({"killed", "timeout", TYPE_CHECKED})
 # mutmut stops a mutant's tests after (their time in the clean run + 1 s) * multiplier / 2 of wall clock
 # (mutmut 3.8's forkserver), and a timeout counts as killed. Its default of 15 gave about 22 s to the one quick
 # test of a mutant, which pays for its module's fixtures (moto, the template) on top: on a loaded machine every
@@ -103,14 +113,30 @@ def _toml_list(values: tuple[str, ...] | list[str]) -> str:
     return "[" + ", ".join(json.dumps(v) for v in values) + "]"
 
 
+IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis", ".pytest_cache")
+
+
 def stage() -> None:
     """build/mutation: a fresh copy of what the fast tests need, with the package at src/clinic."""
     if WORK.exists():
         shutil.rmtree(WORK)
     (WORK / "mutants").mkdir(parents=True)
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis", ".pytest_cache")
-    shutil.copytree(ROOT / "layers" / "clinic" / "clinic", WORK / "src" / "clinic", ignore=ignore)
-    shutil.copytree(ROOT / "tests", WORK / "tests", ignore=ignore)
+    shutil.copytree(ROOT / "layers" / "clinic" / "clinic", WORK / "src" / "clinic", ignore=IGNORE)
+    shutil.copytree(ROOT / "tests", WORK / "tests", ignore=IGNORE)
+    stage_project_files()
+    config = f"""
+[tool.mutmut]
+source_paths = ["src/clinic"]
+only_mutate = {_toml_list([_source_glob(m) for m in MODULES])}
+pytest_add_cli_args_test_selection = {_toml_list(TEST_SELECTION)}
+pytest_add_cli_args = ["-p", "{PLUGIN.stem}"]
+use_git_change_detection = false
+timeout_multiplier = {TIMEOUT_MULTIPLIER}
+"""
+    (WORK / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text() + config)
+
+
+def stage_project_files() -> None:
     # Every other file of the project goes straight where the tests run, as the fast tests read it (the template,
     # the functions, the local gateway, the web app, the layer for the cold-start tests' fresh interpreters...):
     # a list of what they need breaks with every new test. mutmut's own copy would turn docs/'s symlink into a
@@ -127,16 +153,6 @@ def stage() -> None:
         (WORK / "mutants" / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, WORK / "mutants" / name, follow_symlinks=False)
     shutil.copy2(PLUGIN, WORK / "mutants" / PLUGIN.name)
-    config = f"""
-[tool.mutmut]
-source_paths = ["src/clinic"]
-only_mutate = {_toml_list([_source_glob(m) for m in MODULES])}
-pytest_add_cli_args_test_selection = {_toml_list(TEST_SELECTION)}
-pytest_add_cli_args = ["-p", "{PLUGIN.stem}"]
-use_git_change_detection = false
-timeout_multiplier = {TIMEOUT_MULTIPLIER}
-"""
-    (WORK / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text() + config)
 
 
 @cache
@@ -171,8 +187,15 @@ def results() -> dict[str, str]:
 
 
 def diff(name: str) -> str:
-    shown = mutmut("show", name, capture=True).stdout
-    return "\n".join(line for line in shown.splitlines() if not line.startswith("# "))
+    """The mutant's diff, as `mutmut show` prints it, made in this process (a mutmut process takes seconds to
+    start, a report shows hundreds of diffs)."""
+    from mutmut.mutation.diff_apply import get_diff_for_mutant
+
+    for meta in (WORK / "mutants" / "src").rglob("*.py.meta"):
+        if name in json.loads(meta.read_text())["exit_code_by_key"]:
+            with contextlib.chdir(WORK):
+                return get_diff_for_mutant(name, path=meta.relative_to(WORK / "mutants").with_suffix(""))
+    raise LookupError(name)
 
 
 def changed_line(patch: str) -> str:
@@ -191,11 +214,59 @@ def chosen(names: list[str]) -> list[str]:
     return [name for name in names if module_of(name) in picked]
 
 
+def rejected_by_mypy() -> set[str]:
+    """The mutants `make test` would stop though the tests let them pass: its `make typecheck` (mypy, the
+    project's configuration, the dev venv's) run once over the staged mutated package, each error counted
+    against the mutant function it is in. An error outside a mutant is the trampoline's doing, not a mutant's:
+    each copy of a method that annotates an attribute (`self._records: ... = None`) annotates it again, which
+    mypy reports as a redefinition (that is also why mutmut's own type_check_command cannot be used: it stops
+    at such an error)."""
+    mypy = DEV_VENV_PYTHON.parent / "mypy"
+    checked = subprocess.run(
+        [str(mypy), "--output", "json", "--config-file", str(ROOT / "pyproject.toml"), "src/clinic"],
+        cwd=WORK / "mutants",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    errors = [json.loads(line) for line in checked.stdout.splitlines() if line.strip()]
+    if checked.returncode not in (0, 1) or (checked.returncode == 1 and not errors):
+        sys.exit(f"mypy failed on the mutants: {checked.stderr or checked.stdout}")
+    rejected = set()
+    for path in {error["file"] for error in errors}:
+        module = ".".join(Path(path).relative_to("src").with_suffix("").parts).removesuffix(".__init__")
+        tree = ast.parse((WORK / "mutants" / path).read_text())
+        spans = [
+            (node.lineno, node.end_lineno or node.lineno, node.name)
+            for top in tree.body
+            for node in ([top] if isinstance(top, ast.FunctionDef) else getattr(top, "body", []))
+            if isinstance(node, ast.FunctionDef) and "__mutmut_" in node.name and not node.name.endswith("_orig")
+        ]
+        for error in errors:
+            if error["file"] == path:
+                rejected |= {f"{module}.{name}" for start, end, name in spans if start <= error["line"] <= end}
+    return rejected
+
+
+def type_checked(statuses: dict[str, str]) -> dict[str, str]:
+    """The statuses with each mutant the tests let survive but mypy rejects as caught by type check."""
+    if "survived" not in statuses.values():
+        return statuses
+    rejected = rejected_by_mypy()
+    return {n: TYPE_CHECKED if s == "survived" and n in rejected else s for n, s in statuses.items()}
+
+
+TABLE_HEAD = (
+    "| module | mutants | killed | timeout | passed the tests, rejected by mypy | survived | no tests | not checked |"
+)
+
+
 def write_report(statuses: dict[str, str], seconds: float | None) -> float:
     """bench/mutation.md; returns the share of the checked mutants that were killed."""
     explained = tomllib.loads(EXPLAINED.read_text()) if EXPLAINED.exists() else {}
     checked = {n: s for n, s in statuses.items() if s != "not checked"}
     killed = sum(s in KILLED for s in checked.values())
+    by_tests = killed - sum(s == TYPE_CHECKED for s in checked.values())
     score = killed / len(checked) if checked else 0.0
     per_module: dict[str, Counter[str]] = {m: Counter() for m in MODULES if any(module_of(n) == m for n in statuses)}
     for name, status in statuses.items():
@@ -210,6 +281,10 @@ def write_report(statuses: dict[str, str], seconds: float | None) -> float:
         f"{datetime.now(UTC):%Y-%m-%d}: **{killed} of {len(checked)} mutants checked killed ({score:.1%})**, goal "
         f"{GOAL:.0%}; {took} with {os.environ.get('MUTATION_JOBS') or os.cpu_count()} parallel mutants.",
         "",
+        f"Killed by the tests alone: {by_tests} ({by_tests / len(checked) if checked else 0:.1%}); the other "
+        f"{killed - by_tests} passed the tests but `make test` stops them anyway: its mypy rejects them (a `None` "
+        "where a value is required, a call missing an argument).",
+        "",
     ]
     if partial:
         lines += [
@@ -218,13 +293,13 @@ def write_report(statuses: dict[str, str], seconds: float | None) -> float:
             "",
         ]
     lines += [
-        "| module | mutants | killed | survived | no tests | timeout | not checked |",
-        "|---|---|---|---|---|---|---|",
+        TABLE_HEAD,
+        "|---|---|---|---|---|---|---|---|",
     ]
     for module, counts in per_module.items():
         lines.append(
-            f"| {module} | {sum(counts.values())} | {counts['killed']} | {counts['survived']} "
-            f"| {counts['no tests']} | {counts['timeout']} | {counts['not checked']} |"
+            f"| {module} | {sum(counts.values())} | {counts['killed']} | {counts['timeout']} "
+            f"| {counts[TYPE_CHECKED]} | {counts['survived']} | {counts['no tests']} | {counts['not checked']} |"
         )
     lines += ["", f"## Surviving mutants ({len(survivors)})", ""]
     if not survivors:
@@ -238,7 +313,7 @@ def write_report(statuses: dict[str, str], seconds: float | None) -> float:
         unexplained += note is None
         why = f"**{note['kind']}**: {note['why'].strip()}" if note else "**not explained yet**"
         lines += [f"### `{name}` ({statuses[name]})", "", why, "", "```diff", patch.strip(), "```", ""]
-    at = lines.index("| module | mutants | killed | survived | no tests | timeout | not checked |")
+    at = lines.index(TABLE_HEAD)
     lines[at:at] = [
         f"Survivors: {len(survivors)}, of which {len(survivors) - unexplained} are explained in "
         "bench/mutation_survivors.toml (equivalent mutants, or why no test should kill them).",
@@ -272,12 +347,21 @@ def lock() -> None:
     )
 
 
-def restage_tests() -> None:
-    """The current tests into build/mutation, for --retest (the mutated package stays as it is)."""
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis", ".pytest_cache")
+def restage() -> None:
+    """The current checkout into build/mutation, keeping mutmut's results (--retest): the tests and the project's
+    other files replaced, and each package file that changed copied anew (a newer modification time than its
+    mutants'), so that mutmut makes that file's mutants again and forgets the results of the functions whose code
+    changed; it keeps the others' (it compares each function's hash)."""
     for target in (WORK / "tests", WORK / "mutants" / "tests"):
         shutil.rmtree(target)
-        shutil.copytree(ROOT / "tests", target, ignore=ignore)
+        shutil.copytree(ROOT / "tests", target, ignore=IGNORE)
+    package = ROOT / "layers" / "clinic" / "clinic"
+    for source in package.rglob("*.py"):
+        staged = WORK / "src" / "clinic" / source.relative_to(package)
+        if not staged.exists() or staged.read_bytes() != source.read_bytes():
+            staged.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, staged)
+    stage_project_files()
 
 
 def main() -> int:
@@ -292,10 +376,13 @@ def main() -> int:
     # result for: so a run of some modules names them, and --resume names only their mutants not checked yet.
     every = modules() == MODULES
     if mode == "--retest":
-        # After writing tests for the survivors of the last run: run only those mutants again.
-        restage_tests()
+        # After changing the tests or the code: the mutants of changed functions (and any not checked yet), then
+        # the survivors of the last run against the current tests.
+        restage()
+        run = mutmut("run", "--max-children", jobs)
         again = chosen([name for name, status in results().items() if status not in KILLED | {"not checked"}])
-        run = mutmut("run", "--max-children", jobs, *again) if again else None
+        if run.returncode == 0 and again:
+            run = mutmut("run", "--max-children", jobs, *again)
     elif mode == "--resume":
         left = [] if every else chosen([name for name, status in results().items() if status == "not checked"])
         run = mutmut("run", "--max-children", jobs, *left) if every or left else None
@@ -306,7 +393,7 @@ def main() -> int:
         print(f"mutmut run failed ({run.returncode}); see its output above", file=sys.stderr)
         return run.returncode
     seconds = time.monotonic() - started
-    statuses = results()
+    statuses = type_checked(results())
     if not statuses:
         print("mutmut reported no mutants", file=sys.stderr)
         return 1

@@ -125,6 +125,8 @@ LIST_QUERIES = [
     ("page=15542450677346574336", {"page": ["must be less than or equal to 1000"]}),
     ("page_size=ten", {"page_size": ["is not a number"]}),
     ("page_size=1.5", {"page_size": ["is not a number"]}),
+    ("page=1&page=2", {"page": ["is not a number"]}),  # repeated: a list, not an integer (int_type)
+    ("page=" + "1" * 4301, {"page": ["is invalid"]}),  # more digits than int() parses (int_parsing_size)
     ("page=0", {"page": ["must be greater than or equal to 1"]}),
     ("order=newest", {"order": ["is not included in the list"]}),
     ("gauge_type=Mood", {"gauge_type": ["is invalid"]}),
@@ -206,6 +208,24 @@ def test_query_validation(clinic: Clinic) -> None:
             if (status, answer) != (422, {"errors": expected}):
                 wrong.append((suffix, query, status, answer))
     assert wrong == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # JSON's 1e400 parses as infinity (Python's json refuses only the words NaN and Infinity): finite_number,
+        # which has no message of its own.
+        ('{"gauge": {"gauge_type": "mood", "value": 1e400}}', {"value": ["is invalid"]}),
+        (
+            '{"gauge": {"gauge_type": "steps", "value": 1, "scale_min": -1e400, "scale_max": 1e400}}',
+            {"scale_min": ["is invalid"], "scale_max": ["is invalid"]},
+        ),
+    ],
+    ids=["value", "scales"],
+)
+def test_a_number_beyond_floats_range_is_invalid(clinic: Clinic, raw: str, expected: dict[str, list[str]]) -> None:
+    with frozen(NOW):
+        assert clinic.call("POST", _path(clinic.patient()), raw=raw.encode()) == (422, {"errors": expected})
 
 
 def test_a_batch_with_one_bad_gauge_stores_nothing(clinic: Clinic) -> None:

@@ -203,8 +203,10 @@ def test_patient_wrapper_must_be_an_object(api: Any, wrapped: Any) -> None:
         ({"address": {"city": "c" * 201}}, {"address.city": ["is too long (maximum is 200 characters)"]}),
         ({"address": {"state": "s" * 201}}, {"address.state": ["is too long (maximum is 200 characters)"]}),
         ({"address": {"zip_code": "1" * 201}}, {"address.zip_code": ["is too long (maximum is 200 characters)"]}),
+        # RFC 5321's longest path is 254 characters.
+        ({"email": "a" * 64 + "@" + "b" * 186 + ".com"}, {"email": ["is too long (maximum is 254 characters)"]}),
     ],
-    ids=["first_name", "last_name", "street", "city", "state", "zip_code"],
+    ids=["first_name", "last_name", "street", "city", "state", "zip_code", "email"],
 )
 def test_too_long(api: Any, sent: dict[str, Any], expected: dict[str, Any]) -> None:
     assert errors(api.create(fields(**sent))) == expected
@@ -213,9 +215,15 @@ def test_too_long(api: Any, sent: dict[str, Any], expected: dict[str, Any]) -> N
 
 def test_longest_allowed_values_are_stored_whole(api: Any) -> None:
     address = {"street": "s" * 200, "city": "c" * 200, "state": "t" * 200, "zip_code": "z" * 200}
-    reply = api.create(fields(first_name="f" * 100, last_name="l" * 100, address=address))
+    email = "a" * 64 + "@" + "b" * 185 + ".com"  # 254 characters, RFC 5321's longest path
+    reply = api.create(fields(first_name="f" * 100, last_name="l" * 100, address=address, email=email))
     assert reply.status == 201, reply.text
-    assert (reply.body["first_name"], reply.body["last_name"], reply.body["address"]) == ("f" * 100, "l" * 100, address)
+    assert (reply.body["first_name"], reply.body["last_name"], reply.body["address"], reply.body["email"]) == (
+        "f" * 100,
+        "l" * 100,
+        address,
+        email,
+    )
 
 
 def test_search_longer_than_100_characters(api: Any) -> None:
@@ -237,6 +245,10 @@ def test_search_longer_than_100_characters(api: Any) -> None:
         ({"phone": "call me"}, {"phone": ["is invalid"]}),
         ({"phone": "12"}, {"phone": ["is invalid"]}),
         ({"phone": "+1-555-CALL-NOW"}, {"phone": ["is invalid"]}),
+        ({"phone": "555-123"}, {"phone": ["is invalid"]}),  # the pattern's shape, 6 digits
+        ({"phone": "1 (  ) 2"}, {"phone": ["is invalid"]}),  # the pattern's shape, 2 digits
+        ({"phone": "555-1234 ext 5"}, {"phone": ["is invalid"]}),  # 8 digits, not the pattern's shape
+        ({"phone": "1" * 31}, {"phone": ["is invalid"]}),  # 31 digits, longer than the pattern's 30 characters
         ({"gender": "robot"}, {"gender": ["is not included in the list"]}),
         ({"gender": "Male"}, {"gender": ["is not included in the list"]}),
         ({"gender": ""}, {"gender": ["is not included in the list"]}),
@@ -266,6 +278,12 @@ def test_well_formed_contact_details_are_accepted(api: Any) -> None:
         "john@example.com",
         "America/Los_Angeles",
     )
+
+
+@pytest.mark.parametrize("phone", ["555-1234", "5551234", "+1 (555) 123-4567", "1" * 30])
+def test_phone_numbers_of_seven_digits_or_more_are_accepted(api: Any, phone: str) -> None:
+    reply = api.create(fields(phone=phone))
+    assert (reply.status, reply.body.get("phone")) == (201, phone), reply.text
 
 
 # ---- fields that may not be sent ----
@@ -355,6 +373,12 @@ def test_all_problems_are_reported_at_once(api: Any) -> None:
 )
 def test_list_parameters(api: Any, query: dict[str, str], expected: dict[str, Any]) -> None:
     assert errors(api.list(**query)) == expected
+
+
+def test_a_repeated_page_size_is_not_a_number(api: Any) -> None:
+    # Both values reach validation as a list, which is no integer (int_type, where text that is none is int_parsing).
+    reply = api.client.get("/v1/patients?page_size=10&page_size=20", token=api.token)
+    assert errors(reply) == {"page_size": ["is not a number"]}
 
 
 def test_list_parameter_bounds_are_accepted(api: Any) -> None:
