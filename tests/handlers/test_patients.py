@@ -585,6 +585,7 @@ def test_tampered_or_foreign_cursor_is_422(client: Client, admin: User) -> None:
         ({}, encode({**data, "p": 1.5})),
         ({}, encode({**data, "a": 10**9})),
         ({}, encode({**data, "a": "1"})),
+        ({}, encode({**data, "a": str(data["a"])})),  # the anchor's own id, but as text
         ({}, encode({**data, "q": "0" * 16})),
         ({}, encode({"p": 1, "a": data["a"]})),
         ({}, encode([1, 2, 3])),
