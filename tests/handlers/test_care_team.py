@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,9 +103,9 @@ def test_the_creator_joins_the_care_team_unless_an_admin(client: Client, c: Clin
     assert listed(client, creator) == [pid]
 
 
-def test_a_creation_reads_the_creators_user_record_only_for_a_provider(client: Client, c: Clinic) -> None:
-    """A provider's supervisor goes on the team with them (read from the provider's user record); a supervisor
-    has none and an admin does not join, so their creation reads no user record: one GetItem fewer per patient."""
+@contextmanager
+def dynamodb_calls() -> Iterator[list[str]]:
+    """The names of the DynamoDB operations the domain's client calls inside the block, in order."""
     calls: list[str] = []
 
     def count(event_name: str, **_: Any) -> None:
@@ -113,12 +114,19 @@ def test_a_creation_reads_the_creators_user_record_only_for_a_provider(client: C
     events = settings.dynamodb().meta.events
     events.register("before-call.dynamodb", count)
     try:
+        yield calls
+    finally:
+        events.unregister("before-call.dynamodb", count)
+
+
+def test_a_creation_reads_the_creators_user_record_only_for_a_provider(client: Client, c: Clinic) -> None:
+    """A provider's supervisor goes on the team with them (read from the provider's user record); a supervisor
+    has none and an admin does not join, so their creation reads no user record: one GetItem fewer per patient."""
+    with dynamodb_calls() as calls:
         for creator, reads in ((c.supervisor, 0), (c.admin, 0), (c.provider, 1), (c.lone_provider, 1)):
             calls.clear()
             patient(creator)
             assert calls.count("GetItem") == reads, (creator.role, calls)
-    finally:
-        events.unregister("before-call.dynamodb", count)
 
 
 # ---- adding ----
@@ -299,21 +307,12 @@ def test_an_addition_reads_the_users_once(client: Client, c: Clinic) -> None:
     """The new member and the names the answer shows come from one BatchGetItem, however many are on the team."""
     pid = patient(c.provider)["id"]
     assert add(client, c.admin, pid, c.supervisor.id).status == 201
-    calls: list[str] = []
-
-    def count(event_name: str, **_: Any) -> None:
-        calls.append(event_name.rsplit(".", 1)[-1])
-
-    events = settings.dynamodb().meta.events
-    events.register("before-call.dynamodb", count)
-    try:
+    with dynamodb_calls() as calls:
         for member in (c.lone_provider, c.lone_provider):  # joining, then already on the team
             calls.clear()
             reply = add(client, c.admin, pid, member.id)
             assert (reply.status, reply.body) == (201, team(c.provider, c.supervisor, c.lone_provider))
             assert calls.count("BatchGetItem") == 1, calls
-    finally:
-        events.unregister("before-call.dynamodb", count)
 
 
 def test_a_care_team_holds_at_most_20_members(client: Client, c: Clinic) -> None:
