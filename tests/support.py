@@ -259,3 +259,19 @@ class Client:
 
     def delete(self, path: str, **kwargs: Any) -> Reply:
         return self.request("DELETE", path, **kwargs)
+
+
+@contextmanager
+def dynamodb_calls() -> Iterator[list[str]]:
+    """The names of the DynamoDB operations the domain's client calls inside the block, in order."""
+    calls: list[str] = []
+
+    def count(event_name: str, **_: Any) -> None:
+        calls.append(event_name.rsplit(".", 1)[-1])
+
+    events = settings.dynamodb().meta.events
+    events.register("before-call.dynamodb", count)
+    try:
+        yield calls
+    finally:
+        events.unregister("before-call.dynamodb", count)

@@ -8,9 +8,8 @@ from typing import Any
 import pytest
 from clinic import assessments, summaries
 from clinic.access import Caller, may_delete
-from clinic.settings import dynamodb
 from gauge_support import Clinic, metered, new_clinic
-from support import Client, frozen
+from support import Client, dynamodb_calls, frozen
 
 NOW = "2024-03-10T12:00:00.000Z"
 PHQ9_MILD = [0, 1, 2, 0, 0, 1, 0, 0, 3]  # 7: mild, item 9 answered
@@ -287,14 +286,7 @@ def test_idempotency_key_replays_the_first_response(clinic: Clinic) -> None:
 
 def test_recording_is_one_transaction_and_reading_latest_is_one_query(clinic: Clinic) -> None:
     patient = clinic.patient()
-    calls: list[str] = []
-    events = dynamodb().meta.events
-
-    def count(event_name: str, **kwargs: Any) -> None:
-        calls.append(event_name.rsplit(".", 1)[-1])
-
-    events.register("before-call.dynamodb", count)
-    try:
+    with dynamodb_calls() as calls:
         _record(clinic, patient, instrument="gad7", answers=[1] * 7)
         writes = [
             c for c in calls if c in ("TransactWriteItems", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem")
@@ -307,8 +299,6 @@ def test_recording_is_one_transaction_and_reading_latest_is_one_query(clinic: Cl
         assert meter.calls == 1
         # After the authorizer's reads: the patient (access), then the latest values, then the audit item.
         assert calls[-3:] == ["GetItem", "Query", "PutItem"]
-    finally:
-        events.unregister("before-call.dynamodb", count)
 
 
 def test_only_a_patient_user_is_limited_to_what_they_recorded() -> None:

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from clinic import accounts, care_teams, settings
+from clinic import accounts, care_teams
 from clinic.store import keys, table
 from support import (
     ACTION_FORBIDDEN,
@@ -19,6 +18,7 @@ from support import (
     Client,
     User,
     clinic,
+    dynamodb_calls,
     gateway,
     moto_tables,
     patient,
@@ -101,22 +101,6 @@ def test_the_creator_joins_the_care_team_unless_an_admin(client: Client, c: Clin
     expected = team() if role == "admin" else team(creator)
     assert client.get(f"/v1/patients/{pid}/care_team", token=c.admin.token).body == expected
     assert listed(client, creator) == [pid]
-
-
-@contextmanager
-def dynamodb_calls() -> Iterator[list[str]]:
-    """The names of the DynamoDB operations the domain's client calls inside the block, in order."""
-    calls: list[str] = []
-
-    def count(event_name: str, **_: Any) -> None:
-        calls.append(event_name.rsplit(".", 1)[-1])
-
-    events = settings.dynamodb().meta.events
-    events.register("before-call.dynamodb", count)
-    try:
-        yield calls
-    finally:
-        events.unregister("before-call.dynamodb", count)
 
 
 def test_a_creation_reads_the_creators_user_record_only_for_a_provider(client: Client, c: Clinic) -> None:

@@ -22,6 +22,7 @@ from support import (
     Client,
     User,
     clinic,
+    dynamodb_calls,
     frozen,
     gateway,
     moto_tables,
@@ -210,23 +211,13 @@ def test_unknown_used_and_expired_codes_are_the_same_404_at_the_same_cost(client
     ]
     unknown = "x" * 43
 
-    calls: list[str] = []
-
-    def count(**kwargs: Any) -> None:
-        calls.append(kwargs["event_name"].rsplit(".", 1)[-1])
-
-    dynamodb = settings.dynamodb()
-    dynamodb.meta.events.register("before-call.dynamodb", count)
     costs = {}
-    try:
-        with frozen(clock.now() + timedelta(hours=1, seconds=1)):
-            for name, code in (("unknown", unknown), ("used", used), ("expired", expired)):
-                calls.clear()
-                reply = redeem(client, code)
-                assert (reply.status, reply.body) == (404, INVITATION_NOT_FOUND), name
-                costs[name] = list(calls)
-    finally:
-        dynamodb.meta.events.unregister("before-call.dynamodb", count)
+    with dynamodb_calls() as calls, frozen(clock.now() + timedelta(hours=1, seconds=1)):
+        for name, code in (("unknown", unknown), ("used", used), ("expired", expired)):
+            calls.clear()
+            reply = redeem(client, code)
+            assert (reply.status, reply.body) == (404, INVITATION_NOT_FOUND), name
+            costs[name] = list(calls)
     assert costs == {"unknown": ["GetItem"], "used": ["GetItem"], "expired": ["GetItem"]}
 
 
