@@ -150,8 +150,11 @@ def stage_project_files() -> None:
             continue
         if not source.is_symlink() and not source.is_file():
             continue  # deleted but not yet committed
-        (WORK / "mutants" / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, WORK / "mutants" / name, follow_symlinks=False)
+        staged = WORK / "mutants" / name
+        staged.parent.mkdir(parents=True, exist_ok=True)
+        if staged.is_symlink():
+            staged.unlink()  # copy2 replaces a file but not a symlink (--retest stages over an earlier run)
+        shutil.copy2(source, staged, follow_symlinks=False)
     shutil.copy2(PLUGIN, WORK / "mutants" / PLUGIN.name)
 
 
