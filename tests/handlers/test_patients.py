@@ -212,6 +212,25 @@ def test_a_cleared_time_zone_is_stored_as_utc_and_moves_no_days_when_it_was_utc(
     assert table.get(keys.rezoned(utc["id"])) is None
 
 
+def test_a_patient_stored_without_a_time_zone_reads_and_updates_as_utc(client: Client, admin: User) -> None:
+    """A patient item may lack `time_zone` (store.items: "UTC when missing"; items written before the field):
+    it reads as "UTC", and setting "UTC" on it moves no days (no REZONED marker) while another zone does."""
+    created = create(client, admin).body
+    table.update(keys.patient(created["id"]), "REMOVE time_zone")
+    assert "time_zone" not in (store.get_patient(created["id"]) or {})
+
+    reply = client.get(f"/v1/patients/{created['id']}", token=admin.token)
+    assert (reply.status, reply.body["time_zone"]) == (200, "UTC")
+    reply = client.put(f"/v1/patients/{created['id']}", {"patient": {"time_zone": "UTC"}}, token=admin.token)
+    assert (reply.status, reply.body) == (200, created)
+    assert table.get(keys.rezoned(created["id"])) is None
+
+    table.update(keys.patient(created["id"]), "REMOVE time_zone")
+    reply = client.put(f"/v1/patients/{created['id']}", {"patient": {"time_zone": "Asia/Tokyo"}}, token=admin.token)
+    assert (reply.status, reply.body) == (200, {**created, "time_zone": "Asia/Tokyo"})
+    assert table.get(keys.rezoned(created["id"])) is not None
+
+
 def test_address_is_replaced_as_a_whole(client: Client, admin: User) -> None:
     pid = create(client, admin, address={"street": "1 A St", "city": "Anytown", "state": "CA", "zip_code": "1"}).body[
         "id"
