@@ -264,6 +264,15 @@ def test_the_recorded_time_may_be_five_minutes_ahead_at_most(clinic: Clinic) -> 
         )
 
 
+def test_a_lowercase_t_and_z_are_accepted(clinic: Clinic) -> None:
+    """RFC 3339 (5.6) lets a date-time spell "T" and "Z" in lower case; Python's fromisoformat refuses "z"."""
+    patient = clinic.patient()
+    with frozen(NOW):
+        status, answer = clinic.call("POST", _path(patient), one(recorded_at="2024-03-10t11:30:00z"))
+    assert status == 201, answer
+    assert answer["recorded_at"] == "2024-03-10T11:30:00.000Z"
+
+
 # ---- no input gives a 5xx ----
 
 _scalars = st.one_of(
