@@ -320,6 +320,51 @@ def test_two_runs_in_a_row_change_nothing(clinic: Clinic) -> None:
     assert stored(ids) == first
 
 
+def days_of(patient: dict[str, Any]) -> dict[str, int]:
+    """A patient's stored day summaries of mood: day -> count."""
+    return {s["day"]: int(s["count"]) for s in store.day_summaries(patient["id"], "0000-01-01", "9999-12-31")}
+
+
+def test_a_window_that_ends_on_the_hour_reads_that_hours_changes(clinic: Clinic) -> None:
+    """The job reads the Changes index hour by hour, from its checkpoint's hour through the hour its window ends
+    in, that one included: changes made exactly on the hour that ends the window are read, each counted."""
+    patient = clinic.patient()
+    hour = at("2024-03-20T13:00:00Z")
+    with frozen(hour - timedelta(milliseconds=1) + summaries.SETTLE):
+        assert summaries.run_job()["complete_through"] == "2024-03-20T12:59:59.999Z"
+    mood, pain = ({"gauge_type": kind, "value": 4, "recorded_at": "2024-03-20T11:00:00Z"} for kind in ("mood", "pain"))
+    record(clinic, patient, hour, [mood, pain])
+    with frozen(hour + summaries.SETTLE):
+        result = summaries.run_job()
+    assert (result["complete_through"], result["changes_read"], result["days_recomputed"]) == (
+        "2024-03-20T13:00:00.000Z",
+        2,
+        2,
+    )
+    assert days_of(patient) == {"2024-03-20": 1}  # mood's; pain's day is another item of the same day
+
+
+def test_a_new_time_zone_moves_all_of_the_patients_days(clinic: Clinic) -> None:
+    """Changing a patient's zone recomputes every day the patient has, in the new zone: a day that no gauge
+    falls on any more loses its summary, also when a new gauge arrives in the same window."""
+    patient = clinic.patient()  # UTC
+    record(clinic, patient, T0, [{"gauge_type": "mood", "value": 4, "recorded_at": "2024-03-18T23:30:00Z"}])
+    run(T0)
+    assert days_of(patient) == {"2024-03-18": 1}
+
+    later = T0 + timedelta(hours=1)
+    with frozen(later):
+        status, body = clinic.call("PUT", f"/v1/patients/{patient['id']}", {"patient": {"time_zone": "Asia/Tokyo"}})
+    assert (status, body["time_zone"]) == (200, "Asia/Tokyo")
+    record(clinic, patient, later, [{"gauge_type": "mood", "value": 6, "recorded_at": "2024-03-19T10:00:00Z"}])
+    result = run(later)
+    # 23:30Z on the 18th is 08:30 on the 19th in Tokyo, and 10:00Z is 19:00 there: one day of two gauges.
+    assert days_of(patient) == {"2024-03-19": 2}
+    # Read: the two changes (the new zone, the new gauge), then all of the patient's gauges (two); recomputed: the
+    # 18th (now empty) and the 19th.
+    assert (result["changes_read"], result["days_recomputed"]) == (4, 2)
+
+
 # The acceptance size; SUMMARY_COST_OLD_GAUGES makes a quicker local run.
 OLD = int(os.environ.get("SUMMARY_COST_OLD_GAUGES", "100000"))
 NEW = 1000

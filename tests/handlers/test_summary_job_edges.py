@@ -18,6 +18,7 @@ import pytest
 from clinic import clock, gauges, settings, store, summaries
 from clinic.models import EARLIEST_TIME, FUTURE_TOLERANCE
 from clinic.models.gauges import NewGauge
+from clinic.store import keys, table
 from clinic.validation import time_zones
 from gauge_support import Clinic, fast_moto_queries, new_clinic
 from hypothesis import HealthCheck, given
@@ -153,6 +154,29 @@ def test_a_patient_that_cannot_be_processed_is_set_aside(clinic: Clinic) -> None
     assert stored_days(broken["id"]) == {}
     [item] = set_aside_items()
     assert (item["source_pk"], item["patient_id"]) == (f"PATIENT#{broken['id']}", broken["id"])
+
+
+def test_items_set_aside_by_an_incremental_run_name_their_patient(clinic: Clinic) -> None:
+    """What an incremental run cannot read is set aside with its patient: a change that is not a gauge (no
+    gauge_type), a gauge whose day cannot be placed, and a patient whose zone is unknown; that patient's new
+    gauge is not set aside as well (its day waits with the patient)."""
+    patient = clinic.patient()
+    unzoned = clinic.patient(first_name="Unzoned")
+    with frozen(T0):
+        summaries.run_job()
+    created = clock.iso(T0 + timedelta(minutes=1))
+    table.put({"pk": "STRAY#1", "sk": "STRAY", "patient_id": patient["id"], **keys.change(created, 1)})
+    poison_gauge(patient["id"], 900_020, created, recorded_at="1-01-01T00:00:00.000Z")
+    record(clinic, unzoned, T0 + timedelta(minutes=1), {"gauge_type": "mood", "value": 3})
+    table.update(keys.patient(unzoned["id"]), "SET time_zone = :zone", values={":zone": "Mars/Olympus_Mons"})
+    with frozen(T0 + timedelta(minutes=1) + AFTER_SETTLE):
+        result = summaries.run_job()
+    assert result["set_aside"] == 3
+    assert sorted((i["source_pk"], i["patient_id"], i["error_type"]) for i in set_aside_items()) == [
+        (f"GAUGE#{patient['id']}#mood", patient["id"], "ValueError"),
+        (f"PATIENT#{unzoned['id']}", unzoned["id"], "ZoneInfoNotFoundError"),
+        ("STRAY#1", patient["id"], "KeyError"),
+    ]
 
 
 def test_the_scheduled_lambda_counts_items_set_aside(
