@@ -380,10 +380,15 @@ def main() -> int:
     every = modules() == MODULES
     if mode == "--retest":
         # After changing the tests or the code: the mutants of changed functions (and any not checked yet), then
-        # the survivors of the last run against the current tests.
+        # the earlier runs' survivors against the current tests; not the ones this run just checked, nor those
+        # bench/mutation_survivors.toml explains as out of any test's reach (equivalent, unreachable...).
         restage()
+        earlier = [name for name, status in results().items() if status not in KILLED | {"not checked"}]
         run = mutmut("run", "--max-children", jobs)
-        again = chosen([name for name, status in results().items() if status not in KILLED | {"not checked"}])
+        statuses = results()
+        explained = tomllib.loads(EXPLAINED.read_text()) if EXPLAINED.exists() else {}
+        out_of_reach = {n for n, note in explained.items() if note["kind"] != "killed since"}
+        again = chosen([n for n in earlier if statuses[n] not in KILLED | {"not checked"} and n not in out_of_reach])
         if run.returncode == 0 and again:
             run = mutmut("run", "--max-children", jobs, *again)
     elif mode == "--resume":
