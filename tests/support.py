@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -262,6 +262,19 @@ class Client:
 
 
 @contextmanager
+def dynamodb_hooks(*hooks: tuple[str, Callable[..., None]]) -> Iterator[None]:
+    """The domain's DynamoDB client calls each (botocore event, handler) inside the block."""
+    events = settings.dynamodb().meta.events
+    for event, handler in hooks:
+        events.register(event, handler)
+    try:
+        yield
+    finally:
+        for event, handler in hooks:
+            events.unregister(event, handler)
+
+
+@contextmanager
 def dynamodb_calls() -> Iterator[list[str]]:
     """The names of the DynamoDB operations the domain's client calls inside the block, in order."""
     calls: list[str] = []
@@ -269,9 +282,5 @@ def dynamodb_calls() -> Iterator[list[str]]:
     def count(event_name: str, **_: Any) -> None:
         calls.append(event_name.rsplit(".", 1)[-1])
 
-    events = settings.dynamodb().meta.events
-    events.register("before-call.dynamodb", count)
-    try:
+    with dynamodb_hooks(("before-call.dynamodb", count)):
         yield calls
-    finally:
-        events.unregister("before-call.dynamodb", count)

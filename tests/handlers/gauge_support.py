@@ -15,7 +15,7 @@ from clinic import accounts, patients, settings
 from clinic.access import Caller
 from clinic.models.patients import NewPatient
 from moto.dynamodb.models.table import Table
-from support import Client
+from support import Client, dynamodb_hooks
 
 from local import moto_server
 from local.gateway import LocalGateway
@@ -83,7 +83,6 @@ class QueryMeter:
 @contextlib.contextmanager
 def metered() -> Iterator[QueryMeter]:
     meter = QueryMeter()
-    events = settings.dynamodb().meta.events
 
     def remember(params: dict[str, Any], context: dict[str, Any], **kwargs: Any) -> None:
         values = params.get("ExpressionAttributeValues") or {}
@@ -92,13 +91,8 @@ def metered() -> Iterator[QueryMeter]:
             "pk": (values.get(":pk") or {}).get("S", ""),
         }
 
-    events.register("before-parameter-build.dynamodb.Query", remember)
-    events.register("after-call.dynamodb.Query", meter)
-    try:
+    with dynamodb_hooks(("before-parameter-build.dynamodb.Query", remember), ("after-call.dynamodb.Query", meter)):
         yield meter
-    finally:
-        events.unregister("after-call.dynamodb.Query", meter)
-        events.unregister("before-parameter-build.dynamodb.Query", remember)
 
 
 def fast_moto_queries(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,9 +13,21 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from clinic import clock, cursors, patients, settings, store
+from clinic import clock, cursors, patients, store
 from clinic.store import keys, table
-from support import NOT_FOUND, PATIENT_KEYS, Client, User, clinic, frozen, gateway, moto_tables, patient, user
+from support import (
+    NOT_FOUND,
+    PATIENT_KEYS,
+    Client,
+    User,
+    clinic,
+    dynamodb_hooks,
+    frozen,
+    gateway,
+    moto_tables,
+    patient,
+    user,
+)
 
 NOW = datetime(2023, 10, 20, 10, 0, 0, 123000, tzinfo=UTC)
 PRECONDITION_FAILED = {"errors": "Patient has been modified since it was read"}
@@ -642,12 +654,8 @@ def reads() -> Iterator[dict[str, int]]:
         elif name == "GetItem":
             counts[name] += 1 if parsed.get("Item") else 0
 
-    events = settings.dynamodb().meta.events
-    events.register("after-call.dynamodb", after)
-    try:
+    with dynamodb_hooks(("after-call.dynamodb", after)):
         yield counts
-    finally:
-        events.unregister("after-call.dynamodb", after)
 
 
 @pytest.fixture(scope="module")
