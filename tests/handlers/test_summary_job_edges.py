@@ -158,8 +158,8 @@ def test_a_patient_that_cannot_be_processed_is_set_aside(clinic: Clinic) -> None
 
 def test_items_set_aside_by_an_incremental_run_name_their_patient(clinic: Clinic) -> None:
     """What an incremental run cannot read is set aside with its patient: a change that is not a gauge (no
-    gauge_type), a gauge whose day cannot be placed, and a patient whose zone is unknown; that patient's new
-    gauge is not set aside as well (its day waits with the patient)."""
+    gauge_type), a gauge whose day cannot be placed, one whose value is not a number, and a patient whose zone
+    is unknown; that patient's new gauge is not set aside as well (its day waits with the patient)."""
     patient = clinic.patient()
     unzoned = clinic.patient(first_name="Unzoned")
     with frozen(T0):
@@ -167,15 +167,39 @@ def test_items_set_aside_by_an_incremental_run_name_their_patient(clinic: Clinic
     created = clock.iso(T0 + timedelta(minutes=1))
     table.put({"pk": "STRAY#1", "sk": "STRAY", "patient_id": patient["id"], **keys.change(created, 1)})
     poison_gauge(patient["id"], 900_020, created, recorded_at="1-01-01T00:00:00.000Z")
+    poison_gauge(patient["id"], 900_021, created, value="seven")
     record(clinic, unzoned, T0 + timedelta(minutes=1), {"gauge_type": "mood", "value": 3})
     table.update(keys.patient(unzoned["id"]), "SET time_zone = :zone", values={":zone": "Mars/Olympus_Mons"})
     with frozen(T0 + timedelta(minutes=1) + AFTER_SETTLE):
         result = summaries.run_job()
-    assert result["set_aside"] == 3
-    assert sorted((i["source_pk"], i["patient_id"], i["error_type"]) for i in set_aside_items()) == [
-        (f"GAUGE#{patient['id']}#mood", patient["id"], "ValueError"),
-        (f"PATIENT#{unzoned['id']}", unzoned["id"], "ZoneInfoNotFoundError"),
-        ("STRAY#1", patient["id"], "KeyError"),
+    assert result["set_aside"] == 4
+    assert sorted(
+        (i["source_sk"].rsplit("#")[-1].lstrip("0"), i["patient_id"], i["error_type"]) for i in set_aside_items()
+    ) == [
+        ("900020", patient["id"], "ValueError"),  # its day cannot be placed
+        ("900021", patient["id"], "ValueError"),  # its value is not a number
+        ("PATIENT", unzoned["id"], "ZoneInfoNotFoundError"),
+        ("STRAY", patient["id"], "KeyError"),
+    ]
+
+
+def test_a_full_rebuild_from_the_cli_shows_its_progress_patient_by_patient(
+    clinic: Clinic, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("A", "B", "C"):
+        patient = clinic.patient(first_name=name)
+        record(clinic, patient, T0, {"gauge_type": "mood", "value": 5, "recorded_at": "2024-03-19T10:00:00Z"})
+    capsys.readouterr()
+    with frozen(T0 + AFTER_SETTLE):
+        assert admin.main(["summaries", "run", "--full"]) == 0
+    settings.reset()  # the CLI set its own ID_BLOCK_SIZE
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["patients"] == 3
+    assert captured.err.split("\r") == [
+        "",
+        f"[{'#' * 10}{'.' * 20}] 1/3 patients",
+        f"[{'#' * 20}{'.' * 10}] 2/3 patients",
+        f"[{'#' * 30}] 3/3 patients\n",
     ]
 
 
