@@ -217,6 +217,20 @@ def test_any_query_dates(
             assert summary["summaries"] == []  # the job has not run
 
 
+def test_the_first_and_last_days_of_the_calendar_as_filters(clinic: Clinic) -> None:
+    """In Tokyo the calendar's first day starts before the calendar does (0000-12-31 in UTC): it is held at the
+    calendar's start; its last day has no next day to end at: the range runs to the calendar's end."""
+    patient = clinic.patient(time_zone="Asia/Tokyo")
+    path = f"/v1/patients/{patient['id']}/gauges"
+    with frozen(moment()):
+        status, gauge = clinic.call("POST", path, {"gauge": {"gauge_type": "mood", "value": 5}})
+    assert status == 201, gauge
+    for start_date, end_date in (("0001-01-01", "9999-12-31"), ("0001-01-01", None), (None, "9999-12-31")):
+        status, listed = get(clinic, path, start_date=start_date, end_date=end_date)
+        assert status == 200, (start_date, end_date, listed)
+        assert [g["id"] for g in listed["gauges"]] == [gauge["id"]], (start_date, end_date)
+
+
 def test_shifting_a_day_holds_at_the_ends_of_the_calendar() -> None:
     assert gauges.shift(date(2024, 3, 20), -29) == date(2024, 2, 20)
     assert gauges.shift(date(2024, 3, 20), 0) == date(2024, 3, 20)

@@ -183,24 +183,78 @@ def test_items_set_aside_by_an_incremental_run_name_their_patient(clinic: Clinic
     ]
 
 
+def test_what_a_new_time_zone_cannot_move_is_set_aside_with_its_patient(clinic: Clinic) -> None:
+    """A new zone recounts all of a patient's gauges and stored days: a gauge whose day cannot be placed and a
+    stored day that is not a date are set aside, each with the patient."""
+    patient = clinic.patient()
+    with frozen(T0):
+        summaries.run_job()
+    poison_gauge(patient["id"], 900_030, clock.iso(T0 + timedelta(minutes=1)), recorded_at="1-01-01T00:00:00.000Z")
+    stray = keys.day_summary(patient["id"], "2024-13-45", "mood")
+    table.put({**stray._asdict(), "patient_id": patient["id"], "gauge_type": "mood", "day": "2024-13-45"})
+    with frozen(T0 + timedelta(minutes=1)):
+        status, body = clinic.call("PUT", f"/v1/patients/{patient['id']}", {"patient": {"time_zone": "Asia/Tokyo"}})
+    assert status == 200, body
+    with frozen(T0 + timedelta(minutes=1) + AFTER_SETTLE):
+        assert summaries.run_job()["set_aside"] == 2
+    assert sorted((i["source_pk"], i["source_sk"][-10:], i["patient_id"]) for i in set_aside_items()) == [
+        (f"GAUGE#{patient['id']}#mood", "0000900030", patient["id"]),
+        (f"SUMMARY#{patient['id']}", "13-45#mood", patient["id"]),
+    ]
+
+
 def test_a_full_rebuild_from_the_cli_shows_its_progress_patient_by_patient(
     clinic: Clinic, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """It also counts over all patients: their days, and the latest values it had to rewrite (two patients' were
+    lost, as after a crash between a batch's writes)."""
     for name in ("A", "B", "C"):
         patient = clinic.patient(first_name=name)
         record(clinic, patient, T0, {"gauge_type": "mood", "value": 5, "recorded_at": "2024-03-19T10:00:00Z"})
+        if name != "C":
+            table.call("delete_item", TableName=table.name(), Key=table.encode_key(keys.latest(patient["id"], "mood")))
     capsys.readouterr()
     with frozen(T0 + AFTER_SETTLE):
         assert admin.main(["summaries", "run", "--full"]) == 0
     settings.reset()  # the CLI set its own ID_BLOCK_SIZE
     captured = capsys.readouterr()
-    assert json.loads(captured.out)["patients"] == 3
+    result = json.loads(captured.out)
+    assert (result["patients"], result["days_recomputed"], result["latest_rewritten"]) == (3, 3, 2)
     assert captured.err.split("\r") == [
         "",
         f"[{'#' * 10}{'.' * 20}] 1/3 patients",
         f"[{'#' * 20}{'.' * 10}] 2/3 patients",
         f"[{'#' * 30}] 3/3 patients\n",
     ]
+
+
+def test_a_run_that_an_overlapping_run_overtook_ends_normally(clinic: Clinic) -> None:
+    """Two runs read the same checkpoint; the one that finishes second finds it moved (its conditional write
+    fails): both wrote the same summaries, so it reports its work and leaves the other's checkpoint."""
+    patient = clinic.patient()
+    with frozen(T0):
+        summaries.run_job()
+    record(clinic, patient, T0 + timedelta(minutes=1), {"gauge_type": "mood", "value": 5})
+    previous = store.get_checkpoint(summaries.JOB)["through"]
+    overtaken = summaries._changed_days
+
+    def overtaking(run: summaries.Run, after: str, upto: str) -> Any:
+        store.put_checkpoint(summaries.JOB, "2024-03-20T12:01:00.000Z", previous)  # the other run, done first
+        return overtaken(run, after, upto)
+
+    with pytest.MonkeyPatch.context() as patch, frozen(T0 + timedelta(minutes=1) + AFTER_SETTLE):
+        patch.setattr(summaries, "_changed_days", overtaking)
+        result = summaries.run_job()
+    assert (result["changes_read"], result["days_recomputed"]) == (1, 1)
+    assert store.get_checkpoint(summaries.JOB)["through"] == "2024-03-20T12:01:00.000Z"
+    assert stored_days(patient["id"]) == {"2024-03-20": 1}
+
+
+def test_a_run_reports_its_duration_in_milliseconds(clinic: Clinic, monkeypatch: pytest.MonkeyPatch) -> None:
+    clock_readings = iter([100.0, 102.5])
+    monkeypatch.setattr(summaries, "time", type("Clock", (), {"monotonic": staticmethod(lambda: next(clock_readings))}))
+    with frozen(T0):
+        assert summaries.run_job()["duration_ms"] == 2500
 
 
 def test_the_scheduled_lambda_counts_items_set_aside(
