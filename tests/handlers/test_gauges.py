@@ -3,6 +3,8 @@ patient's time zone; and what a query reads at 50,000 gauges, measured through D
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import random
 import time
@@ -14,6 +16,7 @@ from clinic import accounts, alert_rules, gauges, instruments, store, summaries
 from clinic.models.alert_rules import NewAlertRule
 from clinic.models.gauges import DEFAULT_SCALES
 from clinic.store import alerts as alert_store
+from clinic.store import keys, table
 from gauge_support import Clinic, fast_moto_queries, metered, new_clinic, straight_into_moto
 from support import Client, at, frozen
 
@@ -56,7 +59,12 @@ def test_record_one_gauge_with_defaults(clinic: Clinic) -> None:
         "created_at": NOW,
     }
     assert isinstance(gauge["id"], int) and gauge["id"] > 0
+    # Whole numbers are JSON integers (10, not 10.0: equal in Python, not in the body a client parses).
+    assert [type(gauge[k]) for k in ("value", "scale_min", "scale_max")] == [float, int, int]
     assert _list(clinic, patient)["gauges"] == [gauge]
+    # The item keeps who created it (store.items.GaugeItem), as every item of the table does.
+    item = table.get(keys.gauge(patient["id"], "pain", NOW, gauge["id"])) or {}
+    assert (item.get("created_by"), item.get("recorded_by")) == (clinic.caller.user_id, clinic.caller.user_id)
 
 
 def test_record_a_batch_and_an_explicit_scale(clinic: Clinic) -> None:
@@ -192,6 +200,24 @@ def test_a_gauge_cursor_is_bound_to_its_order_and_days(clinic: Clinic) -> None:
             422,
             {"errors": {"cursor": ["is invalid"]}},
         ), changed
+
+
+def test_a_rewritten_gauge_cursor_is_invalid(clinic: Clinic) -> None:
+    """A cursor is base64 JSON a client can rewrite: an anchor that is not a gauge id, no gauge, or another
+    patient's gauge is 422 `cursor: is invalid`, never a 5xx nor a position in another patient's gauges."""
+    patient, other = clinic.patient(), clinic.patient(first_name="Other")
+    _seed(clinic, patient)
+    with frozen(NOW):
+        status, elsewhere = clinic.call("POST", _path(other), {"gauge": {"gauge_type": "mood", "value": 5}})
+    assert status == 201
+    cursor = _list(clinic, patient, "page_size=3")["meta"]["next_cursor"]
+    data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    for anchor in ("x", 1.5, None, [1], 10**15, elsewhere["id"]):
+        forged = base64.urlsafe_b64encode(json.dumps({**data, "a": anchor}).encode()).decode().rstrip("=")
+        assert clinic.call("GET", _path(patient, f"?page_size=3&cursor={forged}")) == (
+            422,
+            {"errors": {"cursor": ["is invalid"]}},
+        ), anchor
 
 
 def test_delete_a_gauge(clinic: Clinic) -> None:

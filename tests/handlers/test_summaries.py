@@ -346,8 +346,9 @@ def test_a_window_that_ends_on_the_hour_reads_that_hours_changes(clinic: Clinic)
 
 def test_a_new_time_zone_moves_all_of_the_patients_days(clinic: Clinic) -> None:
     """Changing a patient's zone recomputes every day the patient has, in the new zone: a day that no gauge
-    falls on any more loses its summary, also when a new gauge arrives in the same window."""
-    patient = clinic.patient()  # UTC
+    falls on any more loses its summary, also when a new gauge arrives in the same window; another patient's
+    new gauge of that window is summarized as well."""
+    patient, other = clinic.patient(), clinic.patient(first_name="Other")  # both UTC
     record(clinic, patient, T0, [{"gauge_type": "mood", "value": 4, "recorded_at": "2024-03-18T23:30:00Z"}])
     run(T0)
     assert days_of(patient) == {"2024-03-18": 1}
@@ -357,12 +358,14 @@ def test_a_new_time_zone_moves_all_of_the_patients_days(clinic: Clinic) -> None:
         status, body = clinic.call("PUT", f"/v1/patients/{patient['id']}", {"patient": {"time_zone": "Asia/Tokyo"}})
     assert (status, body["time_zone"]) == (200, "Asia/Tokyo")
     record(clinic, patient, later, [{"gauge_type": "mood", "value": 6, "recorded_at": "2024-03-19T10:00:00Z"}])
+    record(clinic, other, later, [{"gauge_type": "mood", "value": 2, "recorded_at": "2024-03-20T09:00:00Z"}])
     result = run(later)
     # 23:30Z on the 18th is 08:30 on the 19th in Tokyo, and 10:00Z is 19:00 there: one day of two gauges.
     assert days_of(patient) == {"2024-03-19": 2}
-    # Read: the two changes (the new zone, the new gauge), then all of the patient's gauges (two); recomputed: the
-    # 18th (now empty) and the 19th.
-    assert (result["changes_read"], result["days_recomputed"]) == (4, 2)
+    assert days_of(other) == {"2024-03-20": 1}
+    # Read: the three changes (the new zone, two new gauges), then all of the patient's gauges (two); recomputed:
+    # the patient's 18th (now empty) and 19th, the other's 20th.
+    assert (result["changes_read"], result["days_recomputed"]) == (5, 3)
 
 
 # The acceptance size; SUMMARY_COST_OLD_GAUGES makes a quicker local run.
