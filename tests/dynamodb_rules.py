@@ -20,7 +20,9 @@ The rules, from the DynamoDB API reference and developer guide:
   expressions and every one used is defined; neither may be an empty map.
 - Key attributes of the table and of its indexes are never empty strings or binaries (PutItem: "Attribute
   values of type String and Binary must have a length greater than zero if the attribute is used as a key
-  attribute for a table or index").
+  attribute for a table or index"), and are at most 2048 bytes for a partition key, 1024 for a sort key
+  ("Service, account, and table quotas": partition and sort key length), in an item, a key, or a Query's
+  key condition.
 - The request's shape (required members, types, enums, lengths) as botocore's own validator checks it: the
   domain's client turns that client-side check off (clinic.settings), so the tests run it here instead.
 
@@ -44,6 +46,8 @@ MAX_ITEM_BYTES = 400 * 1024
 MAX_TRANSACTION_ACTIONS = 100
 MAX_BATCH_GET_KEYS = 100
 MAX_BATCH_WRITE_REQUESTS = 25
+MAX_PARTITION_KEY_BYTES = 2048
+MAX_SORT_KEY_BYTES = 1024
 
 _EXPRESSIONS = (
     "KeyConditionExpression",
@@ -72,10 +76,15 @@ class Table:
     key: KeySchema
     indexes: dict[str, KeySchema] = field(default_factory=dict)
     key_attributes: frozenset[str] = frozenset()  # of the table and of every index
+    key_bytes: dict[str, int] = field(default_factory=dict)  # each key attribute's longest value
 
     def __post_init__(self) -> None:
         schemas = [self.key, *self.indexes.values()]
         self.key_attributes = frozenset(n for k in schemas for n in (k.partition, k.sort) if n)
+        for schema in schemas:
+            for name, limit in ((schema.partition, MAX_PARTITION_KEY_BYTES), (schema.sort, MAX_SORT_KEY_BYTES)):
+                if name:
+                    self.key_bytes[name] = min(limit, self.key_bytes.get(name, limit))
 
 
 def _schema(elements: Iterable[Mapping[str, str]]) -> KeySchema:
@@ -146,6 +155,15 @@ def _empty_key_value(value: Any) -> bool:
     return isinstance(value, dict) and (value.get("S") == "" or value.get("B") in (b"", ""))
 
 
+def _too_long(name: str, value: Any, limit: int) -> list[str]:
+    if not isinstance(value, Mapping) or not value or next(iter(value)) not in ("S", "B"):
+        return []
+    if not isinstance(next(iter(value.values())), str | bytes):
+        return []  # of the wrong type: botocore's validator reports it
+    size = value_size(value)
+    return [f"key attribute {name} is {size} bytes, over the {limit} a key may have"] if size > limit else []
+
+
 # ---- the rules ----
 
 
@@ -177,7 +195,7 @@ class Rules:
             if operation == "PutItem":
                 problems += self._item(table_name, params.get("Item") or {})
             else:
-                problems += self._key(params.get("Key") or {})
+                problems += self._key(table_name, params.get("Key") or {})
         elif operation in ("TransactWriteItems", "TransactGetItems"):
             problems += self._transaction(params.get("TransactItems") or [])
         elif operation == "BatchGetItem":
@@ -242,6 +260,9 @@ class Rules:
                 return [*problems, f"table {params.get('TableName')} has no index {index}"]
             on_partition = [c for c in conditions if c[0] == schema.partition]
             on_sort = [c for c in conditions if schema.sort and c[0] == schema.sort]
+            for name, limit in ((schema.partition, MAX_PARTITION_KEY_BYTES), (schema.sort, MAX_SORT_KEY_BYTES)):
+                for placeholder in (p for c in conditions if c[0] == name for p in c[2]):
+                    problems += _too_long(name or "", values.get(placeholder), limit)
             if len(on_partition) != 1 or on_partition[0][1] != "=":
                 problems.append("KeyConditionExpression needs exactly one equality on the partition key")
             if len(on_sort) > 1:
@@ -261,13 +282,17 @@ class Rules:
 
     # -- keys and items --
 
-    @staticmethod
-    def _key(key: Mapping[str, Any]) -> list[str]:
+    def _key_lengths(self, table_name: str | None, values: Mapping[str, Any]) -> list[str]:
+        table = self.tables.get(table_name or "")
+        limits = table.key_bytes if table is not None else {}
+        return [problem for name in sorted(limits) for problem in _too_long(name, values.get(name), limits[name])]
+
+    def _key(self, table_name: str | None, key: Mapping[str, Any]) -> list[str]:
         empty = sorted(name for name, value in key.items() if _empty_key_value(value))
-        return [f"key attributes cannot be empty: {empty}"] if empty else []
+        return ([f"key attributes cannot be empty: {empty}"] if empty else []) + self._key_lengths(table_name, key)
 
     def _item(self, table_name: str | None, item: Mapping[str, Any]) -> list[str]:
-        problems = []
+        problems = self._key_lengths(table_name, item)
         table = self.tables.get(table_name or "")
         if table is not None:
             empty = sorted(n for n in table.key_attributes if _empty_key_value(item.get(n)))
@@ -294,7 +319,7 @@ class Rules:
                 problems += self._item(op["TableName"], op.get("Item") or {})
                 target = self._item_key(op["TableName"], op.get("Item") or {})
             else:
-                problems += self._key(op.get("Key") or {})
+                problems += self._key(op["TableName"], op.get("Key") or {})
                 target = self._item_key(op["TableName"], op.get("Key") or {})
             if target in targets:
                 problems.append(f"two actions of one transaction target the same item: {target}")
@@ -312,7 +337,7 @@ class Rules:
             if len(set(keys)) != len(keys):
                 problems.append("BatchGetItem keys contain duplicates")
             for key in spec.get("Keys") or []:
-                problems += self._key(key)
+                problems += self._key(table_name, key)
         return problems
 
     def _batch_write(self, request: Mapping[str, list[Mapping[str, Any]]]) -> list[str]:
@@ -329,7 +354,7 @@ class Rules:
                     targets.append(self._item_key(table_name, item))
                 else:
                     key = write["DeleteRequest"].get("Key") or {}
-                    problems += self._key(key)
+                    problems += self._key(table_name, key)
                     targets.append(self._item_key(table_name, key))
             if len(set(targets)) != len(targets):
                 problems.append("BatchWriteItem requests contain duplicate keys")

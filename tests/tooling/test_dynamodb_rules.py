@@ -154,6 +154,40 @@ def test_key_values_are_never_empty(rules: Rules) -> None:
     ]
 
 
+def test_key_values_are_at_most_2048_bytes_for_a_partition_and_1024_for_a_sort_key(rules: Rules) -> None:
+    longest = {"pk": "p" * 2048, "sk": "é" * 512}  # bytes, not characters: é is two in UTF-8
+    for operation, params in (
+        ("PutItem", {"TableName": "T", "Item": item(**longest)}),
+        ("GetItem", {"TableName": "T", "Key": item(**longest)}),
+        (
+            "Query",
+            query(
+                "pk = :pk AND sk BETWEEN :low AND :high", {":pk": S("p" * 2048), ":low": S("a"), ":high": S("é" * 512)}
+            ),
+        ),
+        ("TransactWriteItems", {"TransactItems": [put(**longest)]}),
+    ):
+        assert rules.check(operation, params) == [], operation
+    assert rules.check("GetItem", {"TableName": "T", "Key": item(pk="p" * 2049)}) == [
+        "key attribute pk is 2049 bytes, over the 2048 a key may have"
+    ]
+    assert rules.check("PutItem", {"TableName": "T", "Item": item(sk="é" * 512 + "x")}) == [
+        "key attribute sk is 1025 bytes, over the 1024 a key may have"
+    ]
+    assert rules.check("PutItem", {"TableName": "T", "Item": item(id_pk=S("i" * 2049))}) == [
+        "key attribute id_pk is 2049 bytes, over the 2048 a key may have"
+    ]
+    assert rules.check("Query", query("id_pk = :id", {":id": S("i" * 2049)}, IndexName="ById")) == [
+        "key attribute id_pk is 2049 bytes, over the 2048 a key may have"
+    ]
+    assert rules.check("Query", query("pk = :pk AND begins_with(sk, :p)", {":pk": S("a"), ":p": S("s" * 1025)})) == [
+        "key attribute sk is 1025 bytes, over the 1024 a key may have"
+    ]
+    assert rules.check(
+        "BatchWriteItem", {"RequestItems": {"T": [{"DeleteRequest": {"Key": item(pk="p" * 2049)}}]}}
+    ) == ["key attribute pk is 2049 bytes, over the 2048 a key may have"]
+
+
 # ---- the hook ----
 
 
