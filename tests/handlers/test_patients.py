@@ -233,6 +233,9 @@ def test_a_patient_stored_without_a_time_zone_reads_and_updates_as_utc(client: C
 
     reply = client.get(f"/v1/patients/{created['id']}", token=admin.token)
     assert (reply.status, reply.body["time_zone"]) == (200, "UTC")
+    days = {"start_date": "2024-01-01", "end_date": "2024-01-31"}  # its days are UTC days
+    reply = client.get(f"/v1/patients/{created['id']}/gauges", query=days, token=admin.token)
+    assert (reply.status, reply.body.get("gauges")) == (200, []), reply.text
     reply = client.put(f"/v1/patients/{created['id']}", {"patient": {"time_zone": "UTC"}}, token=admin.token)
     assert (reply.status, reply.body) == (200, created)
     assert table.get(keys.rezoned(created["id"])) is None

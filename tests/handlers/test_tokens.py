@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from clinic import accounts
+from clinic import accounts, store
 from clinic.settings import settings
 from support import UNAUTHORIZED, Client, User, clinic, frozen, gateway, moto_tables, user
 
@@ -143,7 +143,7 @@ def test_deactivated_users_tokens_stop_working_and_stay_revoked(client: Client, 
 
 @pytest.mark.parametrize("days", [0, -1, accounts.MAX_TOKEN_DAYS + 1, 10**9])
 def test_token_lifetime_is_at_least_a_day(capsys: pytest.CaptureFixture[str], provider: User, days: int) -> None:
-    with pytest.raises(accounts.AccountError):
+    with pytest.raises(accounts.AccountError, match=r"^expires-in-days must be between 1 and 3650$"):
         accounts.issue_token(provider.id, expires_in_days=days)
     code, _ = run_cli(capsys, "tokens", "issue", "--user", str(provider.id), "--expires-in-days", str(days))
     assert code == 2
@@ -202,6 +202,7 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, Any]:
 def test_cli_creates_clinics_users_and_tokens(capsys: pytest.CaptureFixture[str], client: Client) -> None:
     code, created_clinic = run_cli(capsys, "clinics", "create", "--name", "Northside")
     assert code == 0 and created_clinic["name"] == "Northside" and isinstance(created_clinic["id"], int)
+    assert (store.get_clinic(created_clinic["id"]) or {}).get("created_at") == "2024-03-01T09:30:00.000Z"
     cid = str(created_clinic["id"])
 
     code, supervisor = run_cli(capsys, "users", "create", "--clinic", cid, "--role", "supervisor", "--name", "Sue")
@@ -213,6 +214,7 @@ def test_cli_creates_clinics_users_and_tokens(capsys: pytest.CaptureFixture[str]
         "active": True,
     }
     assert status(client, supervisor["token"])[0] == 200
+    assert (store.get_user(supervisor["user"]["id"]) or {}).get("created_at") == "2024-03-01T09:30:00.000Z"
 
     sid = str(supervisor["user"]["id"])
     code, provider = run_cli(
@@ -276,6 +278,10 @@ def test_cli_rejects_unknown_clinic_user_and_role(capsys: pytest.CaptureFixture[
         admin_cli.main(["users", "create", "--clinic", "1", "--role", "owner", "--name", "X"])
     assert exited.value.code == 2
     capsys.readouterr()
+    # The CLI's choices stop a role first; the domain refuses one too (patients are made from invitations).
+    for role in ("owner", "patient"):
+        with pytest.raises(accounts.AccountError, match=r"^role must be one of admin, supervisor, provider$"):
+            accounts.create_user(1, role, "X")
 
 
 def test_cli_deactivates_and_reactivates_users(
