@@ -17,6 +17,7 @@ import pytest
 from clinic import gauges, store, summaries
 from clinic.models.gauges import DEFAULT_SCALES
 from clinic.settings import dynamodb
+from clinic.store import alerts as alert_store
 from clinic.store import keys, table
 from gauge_support import Clinic, fast_moto_queries, metered, new_clinic, straight_into_moto
 from hypothesis import HealthCheck, given, settings
@@ -363,6 +364,8 @@ def test_a_new_time_zone_moves_all_of_the_patients_days(clinic: Clinic) -> None:
     # 23:30Z on the 18th is 08:30 on the 19th in Tokyo, and 10:00Z is 19:00 there: one day of two gauges.
     assert days_of(patient) == {"2024-03-19": 2}
     assert days_of(other) == {"2024-03-20": 1}
+    # The clinic rules' day means move with them (each gauge wrote its own day's when it was recorded).
+    assert alert_store.day_means(patient["id"], "mood", "2024-03-01", "2024-03-31") == {"2024-03-19": (10.0, 2)}
     # Read: the three changes (the new zone, two new gauges), then all of the patient's gauges (two); recomputed:
     # the patient's 18th (now empty) and 19th, the other's 20th.
     assert (result["changes_read"], result["days_recomputed"]) == (5, 3)
