@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from clinic import accounts, store
 from clinic.settings import settings
+from clinic.store import keys
+from clinic.store import table as stored
 from support import UNAUTHORIZED, Client, User, clinic, frozen, gateway, moto_tables, user
 
 from patients_admin import cli as admin_cli
@@ -187,6 +189,13 @@ def test_a_hash_is_not_a_token(client: Client, provider: User) -> None:
 
 def test_authenticate_maps_token_to_user_clinic_and_role(provider: User) -> None:
     assert accounts.authenticate(provider.token) == provider.caller
+
+
+def test_a_token_of_an_inactive_user_authenticates_no_one(provider: User) -> None:
+    """Deactivating a user also deletes their tokens; a token whose user is inactive all the same (written
+    before, or left by a deactivation that stopped halfway) still authenticates no one."""
+    stored.update(keys.user(provider.id), "SET active = :no", values={":no": False})
+    assert accounts.authenticate(provider.token) is None
 
 
 # ---- patients-admin ----
