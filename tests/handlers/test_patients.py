@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from clinic import clock, cursors, patients, store
+from clinic import clock, cursors, ids, patients, store
 from clinic.store import keys, table
 from support import (
     NOT_FOUND,
@@ -64,6 +64,16 @@ def names(reply: Any) -> list[str]:
 
 
 # ---- create and read ----
+
+
+def test_patient_ids_continue_from_the_tables_counter(client: Client, admin: User) -> None:
+    """Ids come from the table's patient counter, not from the container: after 10**6 patients stored (here
+    reserved) and a new container, the next patient's id is above them."""
+    store.reserve_ids("patient", 10**6)
+    ids.reset()  # a new container: no block of ids reserved yet
+    created = create(client, admin).body
+    assert created["id"] > 10**6
+    assert (store.get_patient(created["id"]) or {}).get("first_name") == "John"
 
 
 def test_create_returns_the_patient_with_location_and_etag(client: Client, admin: User) -> None:
