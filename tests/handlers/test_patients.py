@@ -68,12 +68,13 @@ def names(reply: Any) -> list[str]:
 
 def test_patient_ids_continue_from_the_tables_counter(client: Client, admin: User) -> None:
     """Ids come from the table's patient counter, not from the container: after 10**6 patients stored (here
-    reserved) and a new container, the next patient's id is above them."""
+    reserved) and a new container, the next patient's id is above them. The item keeps who created it."""
     store.reserve_ids("patient", 10**6)
     ids.reset()  # a new container: no block of ids reserved yet
     created = create(client, admin).body
     assert created["id"] > 10**6
-    assert (store.get_patient(created["id"]) or {}).get("first_name") == "John"
+    stored = store.get_patient(created["id"]) or {}
+    assert (stored.get("first_name"), stored.get("created_by")) == ("John", admin.id)  # and who created it
 
 
 def test_create_returns_the_patient_with_location_and_etag(client: Client, admin: User) -> None:
