@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from clinic import accounts, patients, settings
+from clinic import accounts, patients, settings, store
 from clinic.access import Caller
 from clinic.models.patients import NewPatient
 from moto.dynamodb.models.table import Table
@@ -140,3 +140,8 @@ def fast_moto_queries(monkeypatch: pytest.MonkeyPatch) -> None:
 def straight_into_moto() -> contextlib.AbstractContextManager[Any]:
     """local.moto_server.straight_into_moto for the `aws` fixture's table: loads the data a test starts from."""
     return moto_server.straight_into_moto(settings.settings().table_name, REGION)
+
+
+def stored_days(patient_id: int) -> dict[str, int]:
+    """A patient's stored day summaries (every type): day -> count."""
+    return {s["day"]: int(s["count"]) for s in store.day_summaries(patient_id, "0000-01-01", "9999-12-31")}

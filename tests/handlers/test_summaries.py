@@ -19,7 +19,7 @@ from clinic.models.gauges import DEFAULT_SCALES
 from clinic.settings import dynamodb
 from clinic.store import alerts as alert_store
 from clinic.store import keys, table
-from gauge_support import Clinic, fast_moto_queries, metered, new_clinic, straight_into_moto
+from gauge_support import Clinic, fast_moto_queries, metered, new_clinic, stored_days, straight_into_moto
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support import at, frozen, without_random_ids_and_times
@@ -321,11 +321,6 @@ def test_two_runs_in_a_row_change_nothing(clinic: Clinic) -> None:
     assert stored(ids) == first
 
 
-def days_of(patient: dict[str, Any]) -> dict[str, int]:
-    """A patient's stored day summaries of mood: day -> count."""
-    return {s["day"]: int(s["count"]) for s in store.day_summaries(patient["id"], "0000-01-01", "9999-12-31")}
-
-
 def test_a_window_that_ends_on_the_hour_reads_that_hours_changes(clinic: Clinic) -> None:
     """The job reads the Changes index hour by hour, from its checkpoint's hour through the hour its window ends
     in, that one included: changes made exactly on the hour that ends the window are read, each counted."""
@@ -342,7 +337,7 @@ def test_a_window_that_ends_on_the_hour_reads_that_hours_changes(clinic: Clinic)
         2,
         2,
     )
-    assert days_of(patient) == {"2024-03-20": 1}  # mood's; pain's day is another item of the same day
+    assert stored_days(patient["id"]) == {"2024-03-20": 1}  # mood's; pain's day is another item of the same day
 
 
 def test_a_new_time_zone_moves_all_of_the_patients_days(clinic: Clinic) -> None:
@@ -352,7 +347,7 @@ def test_a_new_time_zone_moves_all_of_the_patients_days(clinic: Clinic) -> None:
     patient, other = clinic.patient(), clinic.patient(first_name="Other")  # both UTC
     record(clinic, patient, T0, [{"gauge_type": "mood", "value": 4, "recorded_at": "2024-03-18T23:30:00Z"}])
     run(T0)
-    assert days_of(patient) == {"2024-03-18": 1}
+    assert stored_days(patient["id"]) == {"2024-03-18": 1}
 
     later = T0 + timedelta(hours=1)
     with frozen(later):
@@ -362,8 +357,8 @@ def test_a_new_time_zone_moves_all_of_the_patients_days(clinic: Clinic) -> None:
     record(clinic, other, later, [{"gauge_type": "mood", "value": 2, "recorded_at": "2024-03-20T09:00:00Z"}])
     result = run(later)
     # 23:30Z on the 18th is 08:30 on the 19th in Tokyo, and 10:00Z is 19:00 there: one day of two gauges.
-    assert days_of(patient) == {"2024-03-19": 2}
-    assert days_of(other) == {"2024-03-20": 1}
+    assert stored_days(patient["id"]) == {"2024-03-19": 2}
+    assert stored_days(other["id"]) == {"2024-03-20": 1}
     # The clinic rules' day means move with them (each gauge wrote its own day's when it was recorded).
     assert alert_store.day_means(patient["id"], "mood", "2024-03-01", "2024-03-31") == {"2024-03-19": (10.0, 2)}
     # Read: the three changes (the new zone, two new gauges), then all of the patient's gauges (two); recomputed:

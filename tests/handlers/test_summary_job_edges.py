@@ -20,7 +20,7 @@ from clinic.models import EARLIEST_TIME, FUTURE_TOLERANCE
 from clinic.models.gauges import NewGauge
 from clinic.store import keys, table
 from clinic.validation import time_zones
-from gauge_support import Clinic, fast_moto_queries, new_clinic
+from gauge_support import Clinic, fast_moto_queries, new_clinic, stored_days
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -62,10 +62,6 @@ def poison_gauge(patient_id: int, gauge_id: int, created_at: str, **fields: Any)
         **fields,
     }
     store.import_gauges([gauge])
-
-
-def stored_days(patient_id: int) -> dict[str, int]:
-    return {s["day"]: int(s["count"]) for s in store.day_summaries(patient_id, "0000-01-01", "9999-12-31")}
 
 
 def set_aside_items() -> list[dict[str, Any]]:
