@@ -194,7 +194,9 @@ def test_patient_wrapper_must_be_an_object(api: Any, wrapped: Any) -> None:
 # ---- lengths ----
 
 
-@pytest.mark.parametrize("street", ["1 Main St\n2nd floor", "1 Main\x00St", "1 Main St\r"])
+@pytest.mark.parametrize(
+    "street", ["1 Main St\n2nd floor", "1 Main\x00St", "1 Main St\r", "1 Main St\u20282nd floor", "1 Main\u2029St"]
+)
 def test_an_address_line_with_a_control_character_is_invalid(api: Any, street: str) -> None:
     assert errors(api.create(fields(address={"street": street}))) == {"address.street": ["is invalid"]}
 

@@ -73,6 +73,7 @@ def test_if_match_uses_the_strong_comparison_over_a_list(api: Client, admin: Use
         ({"first_name": "Ja\x7fne"}, {"first_name": ["is invalid"]}),
         ({"first_name": "Ja\u0085ne"}, {"first_name": ["is invalid"]}),
         ({"first_name": "Jane\nDoe"}, {"first_name": ["is invalid"]}),
+        ({"first_name": "Jane\u2028Doe"}, {"first_name": ["is invalid"]}),
         ({"first_name": "\u200b\u200d\ufeff"}, {"first_name": ["can't be blank"]}),
         ({"last_name": "\u3164"}, {"last_name": ["can't be blank"]}),
         ({"last_name": " \u00a0\u2003 "}, {"last_name": ["can't be blank"]}),

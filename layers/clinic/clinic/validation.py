@@ -118,8 +118,9 @@ def parse_date(value: str) -> date:
     return day
 
 
-# Control characters (C0, DEL, C1) are never part of a name or an address; notes may hold tabs and line breaks.
-CONTROL = r"\x00-\x1f\x7f-\x9f"
+# Control characters (C0, DEL, C1) and Unicode's line and paragraph separators are never part of a name or an
+# address; notes may hold tabs and line breaks.
+CONTROL = r"\x00-\x1f\x7f-\x9f\u2028\u2029"
 CONTROL_IN_NOTES = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
 # Characters that draw nothing: white space, soft hyphen, joiners and other format characters (zero-width
 # space, bidi marks, word joiner, BOM), variation selectors, and letters that render blank (Hangul fillers,
