@@ -567,9 +567,8 @@ def _read_chunks(handler: BaseHTTPRequestHandler, gateway: LocalGateway) -> tupl
         chunks.append(data)
 
 
-def start_schedules(gateway: LocalGateway) -> Callable[[], None]:
-    """Run every rate() schedule function now and then every period; returns a stop callable."""
-    stop = threading.Event()
+def start_schedules(gateway: LocalGateway, stop: threading.Event) -> None:
+    """Run every rate() schedule function now and then every period, until `stop` is set."""
 
     def run(function_id: str, rule: str, period: int, payload: dict[str, Any] | None) -> None:
         while not stop.is_set():
@@ -585,7 +584,6 @@ def start_schedules(gateway: LocalGateway) -> Callable[[], None]:
         threading.Thread(
             target=run, args=(function_id, rule, period, payload), name=f"schedule-{function_id}", daemon=True
         ).start()
-    return stop.set
 
 
 def default_gateway(template_path: str | Path | None = None, **kwargs: Any) -> LocalGateway:

@@ -176,6 +176,12 @@ def serve(local_dir: Path) -> None:
     assert port is not None
     fresh = _flag("FRESH")
     env_file, data_file = local_dir / ENV_FILE, local_dir / DATA_FILE
+    # `kill` (SIGTERM) stops it as Ctrl-C does: the last changes are saved before it exits. Ctrl-C too, even when
+    # started where SIGINT is ignored (a background job of a script: bash ignores SIGINT for those, and Python
+    # then installs no KeyboardInterrupt handler), so `kill -INT` always stops it. Both before "Ctrl-C to stop."
+    # is printed: a signal sent as soon as it is read must not be lost.
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     _require_packages()
     lock = _lock(local_dir, host, port)
     _check_free(host, port, "PORT")
@@ -249,19 +255,15 @@ def serve(local_dir: Path) -> None:
             "AWS_SECRET_ACCESS_KEY": "local",
             **api_gateway,
         }
-        _announce(url, gateway, tables, demo, data_line, env_file, admin_env)
-        stop_schedules = start_schedules(gateway)
-        # `kill` (SIGTERM) stops it as Ctrl-C does: the last changes are saved before it exits.
-        signal.signal(signal.SIGTERM, _interrupt)
-        # Ctrl-C too, even when started where SIGINT is ignored (a background job of a script: bash ignores SIGINT
-        # for those, and Python then installs no KeyboardInterrupt handler), so `kill -INT` always stops it.
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        schedules = threading.Event()  # set: they stop
         try:
+            _announce(url, gateway, tables, demo, data_line, env_file, admin_env)
+            start_schedules(gateway, schedules)
             threading.Event().wait()
         except KeyboardInterrupt:
             print("\nstopping", file=sys.stderr)
         finally:
-            stop_schedules()
+            schedules.set()
             gateway.shutdown()
     finally:
         if stop_saving:

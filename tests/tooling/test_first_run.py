@@ -299,6 +299,35 @@ def test_data_is_kept_across_restarts_and_fresh_starts_from_the_seed(tmp_path: P
     assert not (tmp_path / ".local" / "dynamodb.json").exists()
 
 
+# make run as a background job of a script (SIGINT ignored), sent Ctrl-C the moment it prints "Ctrl-C to stop.":
+# here, from inside, right after that line, so the signal cannot come later than the handler that takes it.
+_INTERRUPTED_AT_ONCE = """
+import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+from local import server
+announce = server._announce
+def interrupted(*args):
+    announce(*args)
+    os.kill(os.getpid(), signal.SIGINT)
+server._announce = interrupted
+sys.exit(server.main())
+"""
+
+
+def test_ctrl_c_as_soon_as_it_says_so_stops_it_even_where_sigint_was_ignored(
+    tmp_path: Path, ports: tuple[int, int]
+) -> None:
+    env = _env(tmp_path, PORT=str(ports[0]), DYNAMODB_PORT=str(ports[1]))
+    stopped = subprocess.run(
+        [PYTHON, "-c", _INTERRUPTED_AT_ONCE], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert stopped.returncode == 0, stopped.stderr
+    assert "Ctrl-C to stop." in stopped.stdout
+    assert stopped.stderr.strip().splitlines()[-1] == "stopping"
+    assert "Traceback" not in stopped.stderr
+    assert (tmp_path / ".local" / "dynamodb.json").exists()  # the demo seed, saved on the way out
+
+
 # --- patients-admin -------------------------------------------------------------------------------------------
 
 ADMIN = str(Path(PYTHON).parent / "patients-admin")

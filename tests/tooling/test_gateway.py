@@ -343,14 +343,15 @@ def test_request_log_has_no_query_string(http: str, capsys: pytest.CaptureFixtur
 
 
 def test_schedules_run_at_start_with_a_scheduled_event(gateway: LocalGateway) -> None:
-    stop = start_schedules(gateway)
+    stop = threading.Event()
+    start_schedules(gateway, stop)
     try:
         deadline = time.monotonic() + 5
         while "TickFunction" not in gateway._modules or not gateway._modules["TickFunction"].RUNS:
             assert time.monotonic() < deadline, "schedule did not run"
             time.sleep(0.02)
     finally:
-        stop()
+        stop.set()
     event = gateway._modules["TickFunction"].RUNS[0]
     assert event["detail-type"] == "Scheduled Event"
     assert event["source"] == "aws.events"
