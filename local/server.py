@@ -15,6 +15,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
@@ -259,7 +260,10 @@ def serve(local_dir: Path) -> None:
         try:
             _announce(url, gateway, tables, demo, data_line, env_file, admin_env)
             start_schedules(gateway, schedules)
-            threading.Event().wait()
+            # Python runs signal handlers in this thread only, between two of its bytecodes: a signal the kernel
+            # gave another thread (schedules, requests) waits for it to wake, which a bare Event().wait() never does.
+            while True:
+                time.sleep(0.5)
         except KeyboardInterrupt:
             print("\nstopping", file=sys.stderr)
         finally:
