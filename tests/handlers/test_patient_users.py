@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from clinic import clock, patient_users, patients, settings, store
+from clinic import clock, patient_users, patients, retries, settings, store
 from clinic.accounts import hash_token
 from clinic.errors import ValidationFailed
 from clinic.models.patients import PatientChanges
@@ -396,7 +396,7 @@ def test_a_patient_user_s_change_that_loses_a_transaction_conflict_is_retried_as
         return write(*args, **kwargs)
 
     monkeypatch.setattr(store, "update_patient", conflicted_once)
-    monkeypatch.setattr(patients.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(retries.time, "sleep", lambda seconds: None)
     reply = client.put(path, {"patient": {"time_zone": "Europe/Paris"}}, token=me.token)
     assert (reply.status, len(tries)) == (200, 2), reply.text
     assert reply.body["time_zone"] == "Europe/Paris"

@@ -10,13 +10,14 @@ history. The clinic's rules are one Query per gauge request.
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfoNotFoundError
 
-from clinic import alerts, care_teams, clock, gauges, ids, latest, store
+from clinic import alerts, care_teams, clock, gauges, ids, latest, retries, store
 from clinic.access import Caller
 from clinic.errors import AlertRuleNotFound, Forbidden, StorageUnavailable, ValidationFailed
 from clinic.store import alerts as alert_store
@@ -67,13 +68,11 @@ def create(caller: Caller, new: NewAlertRule) -> AlertRuleItem:
         "created_by": caller.user_id,
         "created_at": clock.iso(clock.now()),
     }
-    for attempt in range(ATTEMPTS):
-        try:
+    for _ in retries.attempts(ATTEMPTS):
+        with contextlib.suppress(store.ConditionFailed):
             if not alert_store.put_rule(rule, MAX_RULES):
                 raise ValidationFailed({"alert_rule": [f"cannot be added: a clinic has at most {MAX_RULES} rules"]})
             return rule
-        except store.ConditionFailed:
-            latest.pause(attempt)
     raise StorageUnavailable
 
 
@@ -88,13 +87,11 @@ def delete(caller: Caller, rule_id: str) -> None:
     rid = ids.parse(rule_id)
     if rid is None:
         raise AlertRuleNotFound
-    for attempt in range(ATTEMPTS):
-        try:
+    for _ in retries.attempts(ATTEMPTS):
+        with contextlib.suppress(store.ConditionFailed):
             if not alert_store.delete_rule(caller.clinic_id, rid):
                 raise AlertRuleNotFound
             return
-        except store.ConditionFailed:
-            latest.pause(attempt)
     raise StorageUnavailable
 
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from clinic import alert_events, clock, cursors, ids, latest, store
+from clinic import alert_events, clock, cursors, ids, latest, retries, store
 from clinic.access import STAFF_ROLES, Action, Caller, list_scopes, may_access
 from clinic.errors import AlertNotFound, AlertResolved, Forbidden, StorageUnavailable
 from clinic.store import alerts as alert_store
@@ -198,7 +198,7 @@ class AlertWrite:
 def write_alone(alerting: AlertWrite) -> None:
     """Writes the alerts of a trigger already stored (a gauge batch too large to share its transaction), in a
     transaction of their own, retried (bounded) while another trigger or a care-team change wins a race."""
-    for attempt in range(ATTEMPTS):
+    for _ in retries.attempts(ATTEMPTS):
         read = alert_store.items_by_key(alerting.keys())
         items = alerting.items({}, read)
         if not items:
@@ -206,7 +206,6 @@ def write_alone(alerting: AlertWrite) -> None:
         try:
             alert_store.transact(items)
         except store.ConditionFailed:
-            latest.pause(attempt)
             continue
         alerting.published()
         return
@@ -350,7 +349,9 @@ def alert_for(caller: Caller, alert_id: str) -> tuple[AlertItem, PatientItem]:
 
 def acknowledge(caller: Caller, alert: Mapping[str, Any]) -> dict[str, Any]:
     """Open -> acknowledged; an acknowledged alert is returned unchanged; a resolved one is 409."""
-    for attempt in range(8):
+    for attempt in retries.attempts(8):
+        if attempt:  # the alert changed since it was read
+            alert, _ = alert_for(caller, str(alert["id"]))
         if alert["status"] == "resolved":
             raise AlertResolved
         if alert["status"] == "acknowledged":
@@ -359,8 +360,6 @@ def acknowledge(caller: Caller, alert: Mapping[str, Any]) -> dict[str, Any]:
         try:
             alert_store.acknowledge(alert, caller.user_id, at)
         except store.ConditionFailed:
-            latest.pause(attempt)
-            alert, _ = alert_for(caller, str(alert["id"]))
             continue
         # The write was conditioned on the version read: what it stored is known, no read back.
         changes = {"status": "acknowledged", "acknowledged_at": at, "acknowledged_by": caller.user_id}
@@ -370,7 +369,9 @@ def acknowledge(caller: Caller, alert: Mapping[str, Any]) -> dict[str, Any]:
 
 def resolve(caller: Caller, alert: Mapping[str, Any], patient: Mapping[str, Any], note: str) -> dict[str, Any]:
     """Resolved with the clinician's note: the alert's slot is freed and its inbox entries move to `resolved`."""
-    for attempt in range(8):
+    for attempt in retries.attempts(8):
+        if attempt:  # the alert, or the patient's care team, changed since they were read
+            alert, patient = alert_for(caller, str(alert["id"]))
         if alert["status"] == "resolved":
             raise AlertResolved
         members = [int(uid) for uid in patient.get("care_team") or {}]
@@ -378,9 +379,6 @@ def resolve(caller: Caller, alert: Mapping[str, Any], patient: Mapping[str, Any]
         try:
             alert_store.resolve(alert, patient, members, caller.user_id, note, at)
         except store.ConditionFailed:
-            # The alert, or the patient's care team, changed since it was read.
-            latest.pause(attempt)
-            alert, patient = alert_for(caller, str(alert["id"]))
             continue
         alert_events.publish([alert_store.outbox_item(alert, "alert.resolved", at)])
         # As for acknowledge: written from the version read, so what it stored is known.

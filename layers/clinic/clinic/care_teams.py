@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import random
-import time
+import contextlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from clinic import ids, store
+from clinic import ids, retries, store
 from clinic.access import CARE_TEAM_ROLES, Action, Caller, may_manage_member, patient_for
 from clinic.errors import Forbidden, NotFound, StorageUnavailable, ValidationFailed
 from clinic.store import alerts as alert_store
@@ -40,16 +39,14 @@ def _member(caller: Caller, user: UserItem | None) -> UserItem:
 
 def _change(caller: Caller, patient: PatientItem, member: Mapping[str, Any], present: bool) -> PatientItem:
     """The patient as written: the write is conditioned on the version read, so nothing is read after it."""
-    for attempt in range(8):
-        try:
+    for attempt in retries.attempts(8, first_wait=0.02, longest_wait=2.0):
+        if attempt:  # another change to this patient landed first: read it again and reapply
+            patient = patient_for(caller, patient["id"], Action.MANAGE_CARE_TEAM)
+        with contextlib.suppress(store.ConditionFailed):
             # The member's inbox follows the patient's unresolved alerts (their slots: one Query).
             slots = alert_store.open_slots(patient["id"])
             inbox = alert_store.member_entry_writes(patient["id"], member["id"], slots, present)
             return store.set_care_team_member(patient, member["id"], member.get("supervisor_id"), present, inbox)
-        except store.ConditionFailed:
-            # Another change to this patient landed first: read it again and reapply.
-            time.sleep(random.uniform(0, 0.02 * 2**attempt))
-            patient = patient_for(caller, patient["id"], Action.MANAGE_CARE_TEAM)
     raise StorageUnavailable
 
 

@@ -10,13 +10,12 @@ clinic.alerts) are planned afresh on every attempt from what that attempt read, 
 
 from __future__ import annotations
 
-import random
-import time
+import contextlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Protocol
 
-from clinic import store
+from clinic import retries, store
 from clinic.errors import StorageUnavailable
 from clinic.store import latest as store_latest
 
@@ -41,11 +40,6 @@ class Joined(Protocol):
     def keys(self) -> list[tuple[str, str]]: ...
 
     def items(self, entries: Mapping[str, Entry], read: Mapping[tuple[str, str], dict[str, Any]]) -> list[dict]: ...
-
-
-def pause(attempt: int) -> None:
-    """Jittered exponential backoff between attempts of a lost race, so racing writers spread out."""
-    time.sleep(random.uniform(0, min(0.01 * 2**attempt, 0.2)))
 
 
 def _order(ref: Ref) -> tuple[str, int]:
@@ -97,7 +91,7 @@ def record(patient_id: int, gauges: Sequence[Mapping[str, Any]], write: Write, j
         write([])
         refresh(patient_id, list(by_type))
         return
-    for attempt in range(MAX_ATTEMPTS):
+    for _ in retries.attempts(MAX_ATTEMPTS):
         entries, read = store_latest.entries_with(patient_id, list(by_type), joined.keys() if joined else [])
         also = [
             store_latest.entry_write(patient_id, t, after_write(entries.get(t), of_type), _version(entries.get(t)))
@@ -105,25 +99,21 @@ def record(patient_id: int, gauges: Sequence[Mapping[str, Any]], write: Write, j
         ]
         if joined is not None:
             also += joined.items(entries, read)
-        try:
+        with contextlib.suppress(store.ConditionFailed):
             write(also)
             return
-        except store.ConditionFailed:
-            pause(attempt)
     raise StorageUnavailable
 
 
 def delete(patient_id: int, gauge_type: str, gauge_id: int, write: Callable[[list[dict[str, Any]]], bool]) -> bool:
     """Deletes a gauge through `write` (False: the gauge is gone) with its type's entry in the same transaction."""
-    for attempt in range(MAX_ATTEMPTS):
+    for _ in retries.attempts(MAX_ATTEMPTS):
         entry = store_latest.entries_of(patient_id, [gauge_type]).get(gauge_type)
         held = entry is None or any(int(r["id"]) == gauge_id for r in _refs(entry))
         newest = store_latest.newest_gauges(patient_id, gauge_type, 3) if held else []
         new = after_delete(entry, gauge_id, newest)
-        try:
+        with contextlib.suppress(store.ConditionFailed):
             return write([store_latest.entry_write(patient_id, gauge_type, new, _version(entry))])
-        except store.ConditionFailed:
-            pause(attempt)
     raise StorageUnavailable
 
 

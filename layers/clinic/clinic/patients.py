@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import heapq
-import random
 import re
-import time
 from collections.abc import Iterator, Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from clinic import authorizer_cache, clock, cursors, ids, patient_users, store
+from clinic import authorizer_cache, clock, cursors, ids, patient_users, retries, store
 from clinic.access import CARE_TEAM_ROLES, Action, Caller, list_scopes, may_access, patient_for
 from clinic.errors import BadRequest, PreconditionFailed, ValidationFailed
 
@@ -168,7 +166,9 @@ def update(
     deactivating = fields.get("active") is False
     if deactivating:
         patient_users.end_access(current["id"])
-    for attempt in range(8):
+    for attempt in retries.attempts(8, first_wait=0.02, longest_wait=2.0):
+        if attempt:  # a concurrent change moved the version while this one rewrites list entries: read again
+            current = patient_for(caller, current["id"], Action.CHANGE)
         try:
             updated = store.update_patient(
                 current, fields, updated_at=clock.iso(clock.now()), expected_version=expected
@@ -182,9 +182,6 @@ def update(
         except store.ConditionFailed:
             if expected is not None:
                 raise PreconditionFailed from None
-            # A concurrent change moved the version while this one rewrites list entries: read again.
-            time.sleep(random.uniform(0, 0.02 * 2**attempt))
-            current = patient_for(caller, current["id"], Action.CHANGE)
     raise PreconditionFailed
 
 

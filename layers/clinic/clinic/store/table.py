@@ -8,7 +8,6 @@ whole table.
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
@@ -17,6 +16,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
+from clinic import retries
 from clinic.settings import dynamodb, settings
 from clinic.store.errors import Unavailable, classify
 from clinic.store.keys import Partition
@@ -134,13 +134,12 @@ def batch_get(keys: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     for start in range(0, len(keys), 100):
         request = {name(): {"Keys": [encode_key(k) for k in keys[start : start + 100]], "ConsistentRead": True}}
-        for attempt in range(8):
+        for _ in retries.attempts(8, first_wait=0.05, longest_wait=1.0):
             resp = call("batch_get_item", RequestItems=request)
             found.extend(decode(i) for i in resp.get("Responses", {}).get(name(), []))
             request = resp.get("UnprocessedKeys") or {}
             if not request:
                 break
-            time.sleep(min(0.05 * 2**attempt, 1.0))
         else:
             raise Unavailable("UnprocessedKeys")
     return found
@@ -327,11 +326,10 @@ def batch_write(writes: Sequence[dict[str, Any]]) -> None:
     nothing, so only for idempotent writes."""
     for start in range(0, len(writes), 25):
         request = {name(): list(writes[start : start + 25])}
-        for attempt in range(10):
+        for _ in retries.attempts(10, first_wait=0.05, longest_wait=2.0):
             resp = call("batch_write_item", RequestItems=request)
             request = resp.get("UnprocessedItems") or {}
             if not request:
                 break
-            time.sleep(min(0.05 * 2**attempt, 2.0))
         else:
             raise Unavailable("UnprocessedItems")
