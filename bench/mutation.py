@@ -388,7 +388,9 @@ def main() -> int:
         statuses = results()
         explained = tomllib.loads(EXPLAINED.read_text()) if EXPLAINED.exists() else {}
         out_of_reach = {n for n, note in explained.items() if note["kind"] != "killed since"}
-        again = chosen([n for n in earlier if statuses[n] not in KILLED | {"not checked"} and n not in out_of_reach])
+        # A function that lost code lost mutants too: an earlier survivor may no longer exist.
+        alive = [n for n in earlier if n in statuses and statuses[n] not in KILLED | {"not checked"}]
+        again = chosen([n for n in alive if n not in out_of_reach])
         if run.returncode == 0 and again:
             run = mutmut("run", "--max-children", jobs, *again)
     elif mode == "--resume":
