@@ -8,6 +8,7 @@ import importlib.util
 import json
 import os
 import re
+import select
 import socket
 import sys
 import threading
@@ -182,7 +183,7 @@ class LocalGateway:
         # follows) is not cached after it.
         self._auth_cache_lock = threading.Lock()
         self._auth_cache_generation = 0
-        self._servers: list[ThreadingHTTPServer] = []
+        self._servers: list[_Server] = []
         if set_environment:
             # Lambda sees its variables before any import; the functions agree, so one process env works.
             os.environ.update(environment(template, overrides))
@@ -465,6 +466,13 @@ class LocalGateway:
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
 
+            def handle_one_request(self) -> None:
+                self.server.next_request(self)  # type: ignore[attr-defined]
+                try:
+                    super().handle_one_request()
+                finally:
+                    self.server.done()  # type: ignore[attr-defined]
+
             def __getattr__(self, name: str) -> Any:
                 # Any other method (TRACE, QUERY, ...) is routed too, so it gets API Gateway's answer to a method
                 # the resource lacks, and its body is read (http.server's 501 would leave it on a kept-alive
@@ -484,10 +492,12 @@ class LocalGateway:
         )
         thread.start()
         self._servers.append(server)
+        _LIVE.add(server)
         return server
 
     def shutdown(self) -> None:
         for server in self._servers:
+            _LIVE.discard(server)
             server.shutdown()
             server.server_close()
         self._servers.clear()
@@ -499,12 +509,78 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = max(socket.SOMAXCONN, 1024)
     daemon_threads = True
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # What wait_until_idle looks at, under one lock: the requests being served, and the open connections
+        # (idle ones wait for their next request without reading it, so one that arrived shows as readable).
+        self._changed = threading.Condition()
+        self._serving = 0
+        self._connections: set[socket.socket] = set()
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        with self._changed:  # accepted and counted at once: never in neither the backlog nor the set
+            connection, address = super().get_request()
+            self._connections.add(connection)
+        return connection, address
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._changed:  # called once per accepted connection, on every path (served, refused, failed)
+            self._connections.discard(request)
+            self._changed.notify_all()
+        super().shutdown_request(request)
+
+    def next_request(self, handler: BaseHTTPRequestHandler) -> None:
+        """Waits for the connection's next request (or its end) without reading it, then counts it as being
+        served until `done`. A request the client sent with the one before it is already in the handler's buffer:
+        looked for without waiting, under the lock, as it moves the socket's bytes there."""
+        with self._changed:
+            timeout = handler.connection.gettimeout()
+            handler.connection.settimeout(0)
+            try:
+                buffered = bool(handler.rfile.peek(1))  # type: ignore[attr-defined]
+            finally:
+                handler.connection.settimeout(timeout)
+            self._serving += buffered
+        if not buffered:
+            select.select([handler.connection], [], [])  # readable until read: wait_until_idle sees it meanwhile
+            with self._changed:
+                self._serving += 1
+
+    def done(self) -> None:
+        with self._changed:
+            self._serving -= 1
+            self._changed.notify_all()
+
+    def wait_until_idle(self, deadline: float) -> bool:
+        """Whether, by `deadline` (time.monotonic()), no request is being served, none has arrived on an open
+        connection and no connection waits to be accepted. Idle kept-alive connections may stay open."""
+        with self._changed:
+            while self._serving or select.select([self.socket, *self._connections], [], [], 0)[0]:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._changed.wait(min(left, 0.02))  # a waiting connection is accepted within poll_interval
+        return True
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that hangs up is not a failure of the gateway: one line, not socketserver's traceback.
         if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
             _log(f"client {client_address[0]}:{client_address[1]} disconnected")
             return
         super().handle_error(request, client_address)
+
+
+_LIVE: set[_Server] = set()  # every gateway server this process runs
+
+
+def wait_until_idle(timeout: float) -> bool:
+    """Whether, within `timeout` seconds, every gateway server of this process answered every request it
+    received, those still waiting to be read or accepted included. A client that hangs up mid-request (a browser
+    tab closed while the app was fetching) leaves its request running on a server thread, with the process's
+    environment: the tests wait for it after each test, so it never runs during the next one, against the table
+    that test points the process at."""
+    deadline = time.monotonic() + timeout
+    return all(server.wait_until_idle(deadline) for server in list(_LIVE))
 
 
 class _ClientGone(Exception):

@@ -26,7 +26,7 @@ from support import mock_dynamodb, served_api
 
 from local.dynamodb import create_tables
 from local.events import LambdaContext
-from local.gateway import LocalGateway
+from local.gateway import LocalGateway, wait_until_idle
 from local.template import REGION, environment, load_template, table_specs
 
 TESTS = Path(__file__).parent
@@ -161,6 +161,14 @@ def no_broken_dynamodb_rules(dynamodb_rules_check: dynamodb_rules.Checker) -> It
     broken = dynamodb_rules_check.take()
     if broken:
         pytest.fail("requests that DynamoDB rejects:\n" + "\n".join(broken), pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def no_request_outlives_its_test() -> Iterator[None]:
+    """A request a client abandoned (a browser tab closed mid-fetch) is answered before the next test starts:
+    served in this process, it would otherwise run then, against the table that test points the process at."""
+    yield
+    assert wait_until_idle(30), "a local gateway of this process was still answering requests 30 s after the test"
 
 
 @pytest.fixture

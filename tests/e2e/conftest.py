@@ -90,7 +90,7 @@ def page(browser: Browser, site: Site) -> Iterator[Page]:
     tab.on("console", lambda m: _console(m, problems))
     tab.on("pageerror", lambda e: problems.append(f"page error: {e}"))
     yield tab
-    context.close()
+    context.close()  # a fetch the tab had in flight is answered before the next test (tests/conftest.py)
     assert not problems, f"the browser logged errors: {problems}"
 
 

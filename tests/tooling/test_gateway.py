@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import requests
 
-from local.gateway import LocalGateway, start_schedules
+from local.gateway import LocalGateway, start_schedules, wait_until_idle
 from local.template import load_template
 
 TEMPLATE = """
@@ -437,7 +437,9 @@ def test_malformed_chunks_are_400(http: str) -> None:
     assert (status, json.loads(body)) == (400, {"errors": "Malformed chunked request body"})
 
 
-def test_a_client_that_hangs_up_leaves_one_quiet_line(http: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_client_that_hangs_up_leaves_one_quiet_line(
+    http: str, gateway: LocalGateway, capsys: pytest.CaptureFixture[str]
+) -> None:
     host, port = http.removeprefix("http://").split(":")
     capsys.readouterr()
     # Hangs up halfway through its body.
@@ -451,7 +453,44 @@ def test_a_client_that_hangs_up_leaves_one_quiet_line(http: str, capsys: pytest.
         sock.close()
     # The server is still fine, and said what happened in single lines.
     assert requests.get(f"{http}/things/1", headers=TOKEN).status_code == 200
-    time.sleep(0.2)
+    assert wait_until_idle(10)  # every hung-up request answered and logged
     err = capsys.readouterr().err
     assert "POST /things/1/notes client disconnected before sending its body" in err
     assert "Traceback" not in err and "Error" not in err
+
+
+def test_waiting_until_idle_covers_a_request_whose_client_hung_up(
+    http: str, gateway: LocalGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client that sends a request and hangs up (a browser tab closed mid-fetch) leaves the request running on
+    a server thread: wait_until_idle is False until it is answered, and True once it is."""
+    module = gateway._module("ThingFunction")
+    handler, started, release, answered = module.lambda_handler, threading.Event(), threading.Event(), []
+
+    def held(event: dict[str, Any], context: Any) -> Any:
+        started.set()
+        release.wait(10)
+        answered.append(event["path"])
+        return handler(event, context)
+
+    monkeypatch.setattr(module, "lambda_handler", held)
+    host, port = http.removeprefix("http://").split(":")
+    assert wait_until_idle(10)
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(b"GET /things/7 HTTP/1.1\r\nHost: x\r\nX-User-Token: good\r\n\r\n")
+    assert started.wait(10)
+    assert not wait_until_idle(0.2)
+    release.set()
+    assert wait_until_idle(10)
+    assert answered == ["/things/7"]
+
+
+def test_an_idle_kept_alive_connection_is_idle_and_a_half_sent_request_is_not(http: str, gateway: LocalGateway) -> None:
+    host, port = http.removeprefix("http://").split(":")
+    with requests.Session() as session:
+        assert session.get(f"{http}/things/1", headers=TOKEN).status_code == 200
+        assert wait_until_idle(10)  # the session keeps its connection open, with no request on it
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(b"GET /things/1 HTTP/1.1\r\nHost: x\r\n")  # its headers never end
+        assert not wait_until_idle(0.3)
+    assert wait_until_idle(10)
