@@ -78,6 +78,15 @@ def _deployed(config: pytest.Config) -> Deployed | None:
     return Deployed(url.rstrip("/"), table_name)
 
 
+_RUN_ENV_ENDPOINTS = (
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_DYNAMODB",
+    "AWS_ENDPOINT_URL_API_GATEWAY",
+    "API_ID",
+    "API_STAGE",
+)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     deployed = _deployed(config)
     config.stash[_DEPLOYED] = deployed
@@ -92,7 +101,9 @@ def pytest_configure(config: pytest.Config) -> None:
                 "AWS_SESSION_TOKEN": "testing",
             }
         )
-        for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        # Nor what `source .local/run.env` exports (make run's DynamoDB and API stage): each test sets the
+        # endpoints it means to use, and the admin CLI tests expect no API stage unless they give one.
+        for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", *_RUN_ENV_ENDPOINTS):
             os.environ.pop(name, None)
 
 

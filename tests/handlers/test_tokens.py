@@ -45,14 +45,6 @@ def fixed_clock(table: Any) -> Iterator[None]:
         yield
 
 
-@pytest.fixture(autouse=True)
-def no_api_stage(monkeypatch: pytest.MonkeyPatch) -> None:
-    """These tests expect NO_API_STAGE: they say so rather than rely on what earlier tests left in the process's
-    environment (make flaky once saw API_ID and API_STAGE there, and the CLI tried a flush)."""
-    for name in ("API_ID", "API_STAGE"):
-        monkeypatch.delenv(name, raising=False)
-
-
 @pytest.fixture
 def provider(table: Any) -> User:
     return user(clinic(), "provider", "Pia Provider")
